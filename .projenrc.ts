@@ -37,10 +37,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
       collectCoverage: false,
     },
   },
-  tsconfigDev: {
-    include: ['lambda/**/*.ts', 'local/**/*.ts', 'examples/**/*.ts'],
-    compilerOptions: {},
-  },
   eslintOptions: {
     dirs: ['src'],
     devdirs: ['test', 'lambda', 'local', 'examples', 'projenrc', '.projenrc.ts'],

@@ -1,0 +1,15 @@
+import { AccountClient } from '@aws-sdk/client-account';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+
+/**
+ * Organizations is a global service served from us-east-1. The endpoint comes from the standard
+ * `AWS_ENDPOINT_URL_ORGANIZATIONS` / `AWS_ENDPOINT_URL_ACCOUNT` variables when set (the local emulator).
+ * Our own retry (shared/retry.ts) handles throttling within the deadline, so the SDK retries little.
+ */
+export function createClients(): { organizations: OrganizationsClient; account: AccountClient } {
+  const common = { region: 'us-east-1', maxAttempts: 2 };
+  return {
+    organizations: new OrganizationsClient(common),
+    account: new AccountClient(common),
+  };
+}

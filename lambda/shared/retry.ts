@@ -1,0 +1,48 @@
+import { isError } from './errors';
+import { HandlerEnv } from '../../src/private/contract';
+
+/** Errors that mean "try again shortly", never "failed". */
+export const RETRYABLE_ERRORS = [
+  'TooManyRequestsException',
+  'ConcurrentModificationException',
+  'ServiceException',
+  'ThrottlingException',
+];
+
+export interface RetryOptions {
+  /** Epoch ms after which no new attempt starts; the last error is thrown instead. */
+  readonly deadline: number;
+  /** Base delay in ms; doubled per attempt, capped at 20 s, with full jitter. */
+  readonly baseMs?: number;
+  /** Extra error names to retry, besides {@link RETRYABLE_ERRORS}. */
+  readonly also?: string[];
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+export function defaultBaseMs(): number {
+  const fromEnv = Number(process.env[HandlerEnv.RETRY_BASE_MS]);
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 500;
+}
+
+/**
+ * Runs `fn` until it succeeds, retrying throttling and concurrent modification with jittered
+ * exponential backoff, but never past the deadline (CloudFormation and the provider framework retry
+ * the whole request, and every handler is idempotent, so giving up in time is always safe).
+ */
+export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions): Promise<T> {
+  const baseMs = options.baseMs ?? defaultBaseMs();
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)));
+  const random = options.random ?? Math.random;
+  const retryable = [...RETRYABLE_ERRORS, ...(options.also ?? [])];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isError(error, ...retryable)) throw error;
+      const delay = Math.floor(random() * Math.min(20_000, baseMs * 2 ** attempt));
+      if (Date.now() + delay >= options.deadline) throw error;
+      await sleep(delay);
+    }
+  }
+}

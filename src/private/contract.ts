@@ -1,0 +1,158 @@
+/**
+ * The contract between the constructs (src/) and the provider handlers (lambda/).
+ *
+ * Both sides import this module and nothing else of each other, so a renamed property cannot
+ * drift apart. It has no CDK imports: it is bundled into the handlers and must stay small.
+ *
+ * Wire properties use the AWS Organizations API's own names. Every scalar reaches the handler as a
+ * string (CloudFormation stringifies them), so booleans and numbers are parsed on the handler side.
+ */
+
+/** CloudFormation resource types of this library, `Custom::Organizations_<Resource>`. */
+export const ResourceType = {
+  ORGANIZATION: 'Custom::Organizations_Organization',
+  ORGANIZATIONAL_UNIT: 'Custom::Organizations_OrganizationalUnit',
+  ACCOUNT: 'Custom::Organizations_Account',
+  POLICY: 'Custom::Organizations_Policy',
+  POLICY_ATTACHMENT: 'Custom::Organizations_PolicyAttachment',
+  POLICY_TYPE: 'Custom::Organizations_PolicyType',
+  AWS_SERVICE_ACCESS: 'Custom::Organizations_AwsServiceAccess',
+  DELEGATED_ADMINISTRATOR: 'Custom::Organizations_DelegatedAdministrator',
+} as const;
+export type ResourceTypeName = typeof ResourceType[keyof typeof ResourceType];
+
+/** A tag as it travels on the wire: the API's `{ Key, Value }`. */
+export interface WireTag {
+  readonly Key: string;
+  readonly Value: string;
+}
+
+/** What a deleted resource does; `RETAIN` resources also carry CloudFormation's `DeletionPolicy: Retain`. */
+export const AccountRemovalAction = {
+  /** Leave the account where it is. */
+  RETAIN: 'RETAIN',
+  /** `RemoveAccountFromOrganization`: the account becomes standalone. */
+  REMOVE_FROM_ORGANIZATION: 'REMOVE_FROM_ORGANIZATION',
+  /** `CloseAccount`: the account is closed (PENDING_CLOSURE, then SUSPENDED). */
+  CLOSE: 'CLOSE',
+} as const;
+
+/** `Custom::Organizations_Organization`. Physical id: the organization id (`o-...`). */
+export const OrganizationProps = {
+  FEATURE_SET: 'FeatureSet',
+  /** "true" to delete the organization on removal (only when it has no member accounts). */
+  DELETE_ON_REMOVAL: 'DeleteOnRemoval',
+} as const;
+export const OrganizationAttrs = {
+  ID: 'Id',
+  ARN: 'Arn',
+  FEATURE_SET: 'FeatureSet',
+  MANAGEMENT_ACCOUNT_ID: 'ManagementAccountId',
+  MANAGEMENT_ACCOUNT_ARN: 'ManagementAccountArn',
+  MANAGEMENT_ACCOUNT_EMAIL: 'ManagementAccountEmail',
+  ROOT_ID: 'RootId',
+  ROOT_ARN: 'RootArn',
+} as const;
+
+/** `Custom::Organizations_OrganizationalUnit`. Physical id: the OU id (`ou-...`). */
+export const OrganizationalUnitProps = {
+  NAME: 'Name',
+  PARENT_ID: 'ParentId',
+  TAGS: 'Tags',
+} as const;
+export const OrganizationalUnitAttrs = {
+  ID: 'Id',
+  ARN: 'Arn',
+  NAME: 'Name',
+} as const;
+
+/** `Custom::Organizations_Account`. Physical id: the account id (12 digits). */
+export const AccountProps = {
+  ACCOUNT_NAME: 'AccountName',
+  EMAIL: 'Email',
+  PARENT_ID: 'ParentId',
+  ROLE_NAME: 'RoleName',
+  /** `ALLOW` or `DENY`, as in the API. */
+  IAM_USER_ACCESS_TO_BILLING: 'IamUserAccessToBilling',
+  TAGS: 'Tags',
+  /** "true" (default) to adopt an account of the organization that already has this email. */
+  ADOPT_EXISTING: 'AdoptExisting',
+  /** One of {@link AccountRemovalAction}. */
+  REMOVAL_ACTION: 'RemovalAction',
+  /** Seconds to wait for `CreateAccount` to finish, as a string. */
+  CREATE_TIMEOUT_SECONDS: 'CreateTimeoutSeconds',
+} as const;
+export const AccountAttrs = {
+  ACCOUNT_ID: 'AccountId',
+  ACCOUNT_ARN: 'AccountArn',
+  ACCOUNT_NAME: 'AccountName',
+  EMAIL: 'Email',
+  PARENT_ID: 'ParentId',
+  JOINED_METHOD: 'JoinedMethod',
+  JOINED_TIMESTAMP: 'JoinedTimestamp',
+} as const;
+
+/** `Custom::Organizations_Policy`. Physical id: the policy id (`p-...`). */
+export const PolicyProps = {
+  NAME: 'Name',
+  DESCRIPTION: 'Description',
+  TYPE: 'Type',
+  /** Minified JSON text. */
+  CONTENT: 'Content',
+  TAGS: 'Tags',
+  /** Targets (root, OU or account ids) this stack attaches the policy to, folded into the policy. */
+  TARGET_IDS: 'TargetIds',
+} as const;
+export const PolicyAttrs = {
+  ID: 'Id',
+  ARN: 'Arn',
+  NAME: 'Name',
+  TYPE: 'Type',
+  AWS_MANAGED: 'AwsManaged',
+} as const;
+
+/** `Custom::Organizations_PolicyAttachment`, for targets or policies outside the policy's stack. Physical id: `<policyId>|<targetId>`. */
+export const PolicyAttachmentProps = {
+  POLICY_ID: 'PolicyId',
+  TARGET_ID: 'TargetId',
+} as const;
+
+/**
+ * `Custom::Organizations_PolicyType`: a policy type enabled on a root.
+ * Physical id: `<rootId>|<policyType>`, with `|adopted` appended when it was already enabled, so
+ * that removal never disables a type the stack did not enable.
+ */
+export const PolicyTypeProps = {
+  ROOT_ID: 'RootId',
+  POLICY_TYPE: 'PolicyType',
+} as const;
+
+/**
+ * `Custom::Organizations_AwsServiceAccess`: trusted access for one service principal.
+ * Physical id: the service principal, with `|adopted` appended when it was already enabled.
+ */
+export const AwsServiceAccessProps = {
+  SERVICE_PRINCIPAL: 'ServicePrincipal',
+} as const;
+
+/** `Custom::Organizations_DelegatedAdministrator`. Physical id: `<accountId>|<servicePrincipal>`. */
+export const DelegatedAdministratorProps = {
+  ACCOUNT_ID: 'AccountId',
+  SERVICE_PRINCIPAL: 'ServicePrincipal',
+} as const;
+
+/** Suffix of a physical id whose resource existed before the stack took it over. */
+export const ADOPTED_SUFFIX = '|adopted';
+
+/** Separator of composite physical ids. */
+export const ID_SEPARATOR = '|';
+
+/** Environment variables the handler functions read. */
+export const HandlerEnv = {
+  /** Endpoint override of the Organizations API (the local emulator); the SDK also honours `AWS_ENDPOINT_URL_ORGANIZATIONS`. */
+  ORGANIZATIONS_ENDPOINT: 'AWS_ENDPOINT_URL_ORGANIZATIONS',
+  /** Endpoint override of the Account Management API. */
+  ACCOUNT_ENDPOINT: 'AWS_ENDPOINT_URL_ACCOUNT',
+  /** Base delay of the jittered backoff in milliseconds (tests make it small). */
+  RETRY_BASE_MS: 'CDK_ORGANIZATIONS_RETRY_BASE_MS',
+} as const;
