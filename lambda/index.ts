@@ -2,19 +2,19 @@
  * The entrypoints of the provider's two functions. They only route: each resource type has its
  * own module with the same stem as its construct (lambda/account.ts <-> src/account.ts).
  */
+import { account } from './account';
+import { awsServiceAccess } from './aws-service-access';
+import { delegatedAdministrator } from './delegated-administrator';
+import { enabledPolicyType } from './enabled-policy-type';
+import { organization } from './organization';
+import { organizationalUnit } from './organizational-unit';
+import { policy } from './policy';
+import { policyAttachment } from './policy-attachment';
 import { createClients } from './shared/clients';
 import { UserError } from './shared/errors';
 import { createLogger } from './shared/log';
 import type { HandlerContext, IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse, ResourceHandler } from './shared/types';
 import { ResourceType, ResourceTypeName } from '../src/private/contract';
-import { account } from './account';
-import { awsServiceAccess } from './aws-service-access';
-import { delegatedAdministrator } from './delegated-administrator';
-import { organization } from './organization';
-import { organizationalUnit } from './organizational-unit';
-import { policy } from './policy';
-import { policyAttachment } from './policy-attachment';
-import { policyType } from './policy-type';
 
 export const handlers: Record<ResourceTypeName, ResourceHandler> = {
   [ResourceType.ORGANIZATION]: organization,
@@ -22,7 +22,7 @@ export const handlers: Record<ResourceTypeName, ResourceHandler> = {
   [ResourceType.ACCOUNT]: account,
   [ResourceType.POLICY]: policy,
   [ResourceType.POLICY_ATTACHMENT]: policyAttachment,
-  [ResourceType.POLICY_TYPE]: policyType,
+  [ResourceType.ENABLED_POLICY_TYPE]: enabledPolicyType,
   [ResourceType.AWS_SERVICE_ACCESS]: awsServiceAccess,
   [ResourceType.DELEGATED_ADMINISTRATOR]: delegatedAdministrator,
 };

@@ -3,8 +3,8 @@
  * read as false (it is truthy in JavaScript) and numbers must be parsed; a malformed value is a bug
  * in the construct, reported with the property's name.
  */
-import type { WireTag } from '../../src/private/contract';
 import type { Properties } from './types';
+import type { WireTag } from '../../src/private/contract';
 
 export function requiredString(props: Properties, name: string): string {
   const value = props[name];

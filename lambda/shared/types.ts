@@ -3,8 +3,8 @@
  * onEvent gets a CloudFormation event (without ResponseURL) and returns a physical id and Data;
  * isComplete gets the same event plus what onEvent returned, and says whether the work is done.
  */
-import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AccountClient } from '@aws-sdk/client-account';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { Logger } from './log';
 
 export type Properties = Record<string, unknown>;

@@ -15,7 +15,7 @@ export const ResourceType = {
   ACCOUNT: 'Custom::Organizations_Account',
   POLICY: 'Custom::Organizations_Policy',
   POLICY_ATTACHMENT: 'Custom::Organizations_PolicyAttachment',
-  POLICY_TYPE: 'Custom::Organizations_PolicyType',
+  ENABLED_POLICY_TYPE: 'Custom::Organizations_EnabledPolicyType',
   AWS_SERVICE_ACCESS: 'Custom::Organizations_AwsServiceAccess',
   DELEGATED_ADMINISTRATOR: 'Custom::Organizations_DelegatedAdministrator',
 } as const;
@@ -118,11 +118,11 @@ export const PolicyAttachmentProps = {
 } as const;
 
 /**
- * `Custom::Organizations_PolicyType`: a policy type enabled on a root.
+ * `Custom::Organizations_EnabledPolicyType`: a policy type enabled on a root.
  * Physical id: `<rootId>|<policyType>`, with `|adopted` appended when it was already enabled, so
  * that removal never disables a type the stack did not enable.
  */
-export const PolicyTypeProps = {
+export const EnabledPolicyTypeProps = {
   ROOT_ID: 'RootId',
   POLICY_TYPE: 'PolicyType',
 } as const;

@@ -6,9 +6,9 @@
 import { AccountClient } from '@aws-sdk/client-account';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
-import { Emulator, EmulatorOptions } from '../../local/emulator';
 import { memoryLogger } from '../../lambda/shared/log';
 import type { CreateEvent, DeleteEvent, HandlerContext, Properties, UpdateEvent } from '../../lambda/shared/types';
+import { Emulator, EmulatorOptions } from '../../local/emulator';
 
 export const CREDENTIALS = { accessKeyId: 'AKIDEMULATOR', secretAccessKey: 'emulator' };
 
@@ -53,23 +53,37 @@ const STACK_ID = 'arn:aws:cloudformation:us-east-1:111111111111:stack/test/00000
 
 export function createEvent(resourceType: string, props: Properties, logicalId = 'Resource'): CreateEvent {
   return {
-    RequestType: 'Create', RequestId: `req-${++requestCounter}`, LogicalResourceId: logicalId,
-    StackId: STACK_ID, ResourceType: resourceType, ResourceProperties: { ServiceToken: 'token', ...props },
+    RequestType: 'Create',
+    RequestId: `req-${++requestCounter}`,
+    LogicalResourceId: logicalId,
+    StackId: STACK_ID,
+    ResourceType: resourceType,
+    ResourceProperties: { ServiceToken: 'token', ...props },
   };
 }
 
 export function updateEvent(resourceType: string, physicalId: string, props: Properties, oldProps: Properties, logicalId = 'Resource'): UpdateEvent {
   return {
-    RequestType: 'Update', RequestId: `req-${++requestCounter}`, LogicalResourceId: logicalId, PhysicalResourceId: physicalId,
-    StackId: STACK_ID, ResourceType: resourceType,
-    ResourceProperties: { ServiceToken: 'token', ...props }, OldResourceProperties: { ServiceToken: 'token', ...oldProps },
+    RequestType: 'Update',
+    RequestId: `req-${++requestCounter}`,
+    LogicalResourceId: logicalId,
+    PhysicalResourceId: physicalId,
+    StackId: STACK_ID,
+    ResourceType: resourceType,
+    ResourceProperties: { ServiceToken: 'token', ...props },
+    OldResourceProperties: { ServiceToken: 'token', ...oldProps },
   };
 }
 
 export function deleteEvent(resourceType: string, physicalId: string, props: Properties, logicalId = 'Resource'): DeleteEvent {
   return {
-    RequestType: 'Delete', RequestId: `req-${++requestCounter}`, LogicalResourceId: logicalId, PhysicalResourceId: physicalId,
-    StackId: STACK_ID, ResourceType: resourceType, ResourceProperties: { ServiceToken: 'token', ...props },
+    RequestType: 'Delete',
+    RequestId: `req-${++requestCounter}`,
+    LogicalResourceId: logicalId,
+    PhysicalResourceId: physicalId,
+    StackId: STACK_ID,
+    ResourceType: resourceType,
+    ResourceProperties: { ServiceToken: 'token', ...props },
   };
 }
 

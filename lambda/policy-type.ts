@@ -1,6 +1,0 @@
-import { UserError } from './shared/errors';
-import type { ResourceHandler } from './shared/types';
-
-// PLACEHOLDER: replaced by the real module.
-const notYet = async (): Promise<never> => { throw new UserError('policy-type: not implemented yet'); };
-export const policyType: ResourceHandler = { onCreate: notYet, onUpdate: notYet, onDelete: notYet };
