@@ -64,6 +64,8 @@ const bundle = project.addTask('bundle', {
   ],
 });
 project.preCompileTask.spawn(bundle);
+// Construct tests synthesize the real asset, so `npx projen test` alone must bundle first too.
+project.testTask.prependSpawn(bundle);
 
 // The emulator, the local deployer and their CLI are plain TypeScript outside the jsii API.
 const compileLocal = project.addTask('compile:local', {
