@@ -1,6 +1,580 @@
-import { UserError } from './shared/errors';
-import type { ResourceHandler } from './shared/types';
+/**
+ * `Custom::Organizations_Account`: create (asynchronously, through isComplete), adopt, move,
+ * rename, tag and — only on explicit opt-in — remove or close an AWS account.
+ *
+ * The one thing this module must never do is create a second account for one resource: every
+ * path that could call `CreateAccount` first looks for the account by email and for a request in
+ * progress under the same name, so a retry after a crash, a timeout or a throttled call resumes
+ * instead of duplicating.
+ */
+import { PutAccountNameCommand } from '@aws-sdk/client-account';
+import {
+  Account as OrgAccount,
+  CloseAccountCommand,
+  CreateAccountCommand,
+  CreateAccountState,
+  CreateAccountStatus,
+  DescribeAccountCommand,
+  DescribeCreateAccountStatusCommand,
+  DescribeOrganizationCommand,
+  ListAccountsCommand,
+  ListCreateAccountStatusCommand,
+  ListParentsCommand,
+  MoveAccountCommand,
+  RemoveAccountFromOrganizationCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+} from '@aws-sdk/client-organizations';
+import { isError, reasonOf, UserError } from './shared/errors';
+import { booleanProperty, diffTags, numberProperty, optionalString, requiredString, tagList } from './shared/properties';
+import { RETRYABLE_ERRORS, withRetry } from './shared/retry';
+import type {
+  CreateEvent,
+  DeleteEvent,
+  HandlerContext,
+  IsCompleteRequest,
+  IsCompleteResponse,
+  OnEventResponse,
+  Properties,
+  ResourceHandler,
+  UpdateEvent,
+} from './shared/types';
+import { AccountAttrs, AccountProps, AccountRemovalAction, WireTag } from '../src/private/contract';
 
-// PLACEHOLDER: replaced by the real module.
-const notYet = async (): Promise<never> => { throw new UserError('account: not implemented yet'); };
-export const account: ResourceHandler = { onCreate: notYet, onUpdate: notYet, onDelete: notYet };
+/** `RoleName` when the property is absent, as documented for `CreateAccount`. */
+export const DEFAULT_ROLE_NAME = 'OrganizationAccountAccessRole';
+/** `IamUserAccessToBilling` when the property is absent, as documented for `CreateAccount`. */
+export const DEFAULT_IAM_USER_ACCESS_TO_BILLING = 'ALLOW';
+/** How long to wait for `CreateAccount` by default: 2 hours. */
+export const DEFAULT_CREATE_TIMEOUT_SECONDS = 7200;
+
+/**
+ * Keys that onCreate passes to isComplete in `Data` while an account is being created. The
+ * provider framework hands onEvent's result to every isComplete poll and allows no `Data` on an
+ * incomplete answer, so these are the only state that survives between polls.
+ */
+export const CreateState = {
+  /** Epoch milliseconds at which the Create request started: the origin of CreateTimeoutSeconds. */
+  STARTED_AT: 'CreateStartedAt',
+  /** Id (`car-...`) of the accepted CreateAccount request; absent while CreateAccount was refused for now. */
+  REQUEST_ID: 'CreateAccountRequestId',
+} as const;
+
+/** Tolerance between this function's clock and the timestamps AWS puts on CreateAccount requests. */
+const CLOCK_SLACK_MS = 5_000;
+
+/** Keys that onDelete passes to isComplete while `CloseAccount` waits for a free closure slot. */
+export const CloseState = {
+  /** Epoch milliseconds of the first CloseAccount attempt. */
+  STARTED_AT: 'CloseStartedAt',
+} as const;
+
+type RemovalAction = typeof AccountRemovalAction[keyof typeof AccountRemovalAction];
+
+/** The typed form of the resource's wire properties. */
+export interface AccountSpec {
+  readonly accountName: string;
+  readonly email: string;
+  /** Absent means "wherever CreateAccount puts it" (the root). */
+  readonly parentId?: string;
+  readonly roleName: string;
+  readonly iamUserAccessToBilling: 'ALLOW' | 'DENY';
+  readonly tags: WireTag[];
+  readonly adoptExisting: boolean;
+  readonly removalAction: RemovalAction;
+  readonly createTimeoutSeconds: number;
+}
+
+/**
+ * Parses `ResourceProperties` of an Account. Every scalar arrives as a string: `AdoptExisting`
+ * "false" is false, `CreateTimeoutSeconds` is parsed as a number.
+ */
+export function parseAccountProps(props: Properties): AccountSpec {
+  const billing = optionalString(props, AccountProps.IAM_USER_ACCESS_TO_BILLING) ?? DEFAULT_IAM_USER_ACCESS_TO_BILLING;
+  if (billing !== 'ALLOW' && billing !== 'DENY') {
+    throw new Error(`Property ${AccountProps.IAM_USER_ACCESS_TO_BILLING} must be "ALLOW" or "DENY", got ${JSON.stringify(billing)}`);
+  }
+  const removal = optionalString(props, AccountProps.REMOVAL_ACTION) ?? AccountRemovalAction.RETAIN;
+  if (!Object.values(AccountRemovalAction).includes(removal as RemovalAction)) {
+    throw new Error(`Property ${AccountProps.REMOVAL_ACTION} must be one of ${Object.values(AccountRemovalAction).join(', ')}, got ${JSON.stringify(removal)}`);
+  }
+  const timeout = numberProperty(props, AccountProps.CREATE_TIMEOUT_SECONDS, DEFAULT_CREATE_TIMEOUT_SECONDS);
+  if (timeout <= 0) throw new Error(`Property ${AccountProps.CREATE_TIMEOUT_SECONDS} must be a positive number of seconds, got ${timeout}`);
+  return {
+    accountName: requiredString(props, AccountProps.ACCOUNT_NAME),
+    email: requiredString(props, AccountProps.EMAIL),
+    parentId: optionalString(props, AccountProps.PARENT_ID),
+    roleName: optionalString(props, AccountProps.ROLE_NAME) ?? DEFAULT_ROLE_NAME,
+    iamUserAccessToBilling: billing,
+    tags: tagList(props, AccountProps.TAGS),
+    adoptExisting: booleanProperty(props, AccountProps.ADOPT_EXISTING, true),
+    removalAction: removal as RemovalAction,
+    createTimeoutSeconds: timeout,
+  };
+}
+
+/**
+ * The message a failed `CreateAccount` request becomes, one per `FailureReason` of
+ * `CreateAccountStatus`: what happened and what the user can do about it.
+ */
+export function createAccountFailureMessage(reason: string | undefined, spec: Pick<AccountSpec, 'accountName' | 'email'>, requestId: string): string {
+  const what = `CreateAccount request ${requestId} for account "${spec.accountName}" (${spec.email}) FAILED with ${reason ?? 'no FailureReason'}`;
+  const advice: Record<string, string> = {
+    EMAIL_ALREADY_EXISTS: `the email ${spec.email} already belongs to an AWS account outside this organization (every AWS account needs a unique email). Invite that account to the organization (InviteAccountToOrganization) and declare it again once it has joined (it is adopted by email), or use another Email.`,
+    ACCOUNT_LIMIT_EXCEEDED: 'the organization has reached its quota of accounts (Organizations "Default maximum number of accounts"; closed accounts count until permanently closed). Request an increase in Service Quotas (or from AWS Support) and redeploy.',
+    CONCURRENT_ACCOUNT_MODIFICATION: 'another change to the organization\'s accounts was in progress. Nothing was created: redeploy to try again.',
+    INTERNAL_FAILURE: 'AWS had an internal failure. Nothing was created: redeploy to try again, and contact AWS Support if it persists.',
+    INVALID_EMAIL: `AWS rejected the email ${spec.email} as invalid. Fix the Email property and redeploy.`,
+    INVALID_ADDRESS: 'AWS rejected the address copied from the management account as invalid. Correct the management account\'s contact address in the Billing console and redeploy.',
+    GOVCLOUD_ACCOUNT_ALREADY_EXISTS: `an AWS GovCloud (US) account with the email ${spec.email} already exists. Use another Email.`,
+    FAILED_BUSINESS_VALIDATION: 'the management account failed AWS business validation. Complete the business validation the management account\'s Billing console asks for (or contact AWS Support), then redeploy.',
+    PENDING_BUSINESS_VALIDATION: 'the management account\'s business validation is still pending. Wait until AWS has validated it, then redeploy.',
+    INVALID_IDENTITY_FOR_BUSINESS_VALIDATION: 'the identity documents of the management account failed business validation. Update them as the Billing console asks (or contact AWS Support), then redeploy.',
+    UNKNOWN_BUSINESS_VALIDATION: 'the business validation of the management account could not be determined. Contact AWS Support, then redeploy.',
+    MISSING_BUSINESS_VALIDATION: 'the management account has not completed business validation. Complete it in the Billing console, then redeploy.',
+    MISSING_PAYMENT_INSTRUMENT: 'the management account has no valid payment method. Add one in the Billing console, then redeploy.',
+    INVALID_PAYMENT_INSTRUMENT: 'the management account\'s payment method is not valid. Update it in the Billing console, then redeploy.',
+    UPDATE_EXISTING_RESOURCE_POLICY_WITH_TAGS_NOT_SUPPORTED: 'the request combined tags with an update of an existing resource policy, which AWS does not support. Deploy without Tags on this account, then add them in a later deployment.',
+  };
+  return `${what}: ${advice[reason ?? ''] ?? 'see the CreateAccountStatus FailureReason in the AWS Organizations API reference; nothing was created, so fix the cause and redeploy.'}`;
+}
+
+/** Messages for the `ConstraintViolationException` reasons RemoveAccountFromOrganization can return. */
+function removeConstraintMessage(accountId: string, reason: string | undefined, message: string): string {
+  const prefix = `Cannot remove account ${accountId} from the organization (RemovalAction ${AccountRemovalAction.REMOVE_FROM_ORGANIZATION})`;
+  const advice: Record<string, string> = {
+    WAIT_PERIOD_ACTIVE: 'an account created in the organization can only be removed 4 days after its creation. Retry the deletion after that, or set RemovalAction RETAIN.',
+    ACCOUNT_CANNOT_LEAVE_WITHOUT_EULA: 'the account has not accepted the AWS Customer Agreement, which a standalone account needs. Sign in to the account, accept it, then retry; or set RemovalAction RETAIN.',
+    ACCOUNT_CANNOT_LEAVE_WITHOUT_PHONE_VERIFICATION: 'the account has not completed phone verification, which a standalone account needs. Sign in to the account, complete it, then retry; or set RemovalAction RETAIN.',
+    MEMBER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED: 'the account has no payment method, which a standalone account needs. Sign in to the account, add one, then retry; or set RemovalAction RETAIN.',
+    ACCOUNT_CANNOT_LEAVE_ORGANIZATION: 'it is the management account, which cannot leave its own organization. Set RemovalAction RETAIN.',
+    CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG: 'it is a delegated administrator. Deregister it (remove its DelegatedAdministrator resources) first, then retry.',
+  };
+  return `${prefix}: ${advice[reason ?? ''] ?? `${reason ?? 'ConstraintViolationException'}: ${message}`}`;
+}
+
+/** Messages for the `ConstraintViolationException` reasons CloseAccount can return. */
+function closeConstraintMessage(accountId: string, reason: string | undefined, message: string): string {
+  const prefix = `Cannot close account ${accountId} (RemovalAction ${AccountRemovalAction.CLOSE})`;
+  const advice: Record<string, string> = {
+    CLOSE_ACCOUNT_QUOTA_EXCEEDED: 'the organization has reached the account closure quota (within any rolling 30 days, the higher of 250 or 20% of member accounts, at most 1,000; not adjustable). Retry the deletion once older closures leave the 30-day window, or set RemovalAction RETAIN or REMOVE_FROM_ORGANIZATION.',
+    CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED: 'too many accounts are being closed at the same time (at most 3 at once). Retry the deletion in a few minutes.',
+    CANNOT_CLOSE_MANAGEMENT_ACCOUNT: 'it is the management account, which CloseAccount cannot close. Set RemovalAction RETAIN.',
+  };
+  return `${prefix}: ${advice[reason ?? ''] ?? `${reason ?? 'ConstraintViolationException'}: ${message}`}`;
+}
+
+/** A CreateAccount call refused outright (not "try later"), as an error the user can act on. */
+function createRejection(error: unknown, spec: Pick<AccountSpec, 'accountName'>): unknown {
+  if (!isError(error, 'ConstraintViolationException', 'InvalidInputException', 'AccessDeniedException', 'AWSOrganizationsNotInUseException')) return error;
+  const reason = reasonOf(error);
+  const advice: Record<string, string> = {
+    ACCOUNT_NUMBER_LIMIT_EXCEEDED: 'the organization has reached its quota of accounts (Organizations "Default maximum number of accounts"; closed accounts count until permanently closed). Request an increase in Service Quotas (or from AWS Support) and redeploy.',
+    MASTER_ACCOUNT_MISSING_CONTACT_INFO: 'the management account needs a valid contact address and phone number first. Add them in the Billing console and redeploy.',
+    MASTER_ACCOUNT_PAYMENT_INSTRUMENT_REQUIRED: 'the management account needs a valid payment method first. Add one in the Billing console and redeploy.',
+    MASTER_ACCOUNT_ADDRESS_DOES_NOT_MATCH_MARKETPLACE: 'the management account must first be migrated to the marketplace of its address (for example AISPL for India). Contact AWS Support.',
+  };
+  const detail = advice[reason ?? ''] ?? `${(error as Error).name}${reason ? ` ${reason}` : ''}: ${(error as Error).message}`;
+  return new UserError(`CreateAccount for account "${spec.accountName}" was refused: ${detail}`);
+}
+
+/** Errors after which CreateAccount is worth trying again later, inside the wait. */
+function isCreateRefusedForNow(error: unknown): boolean {
+  if (isError(error, ...RETRYABLE_ERRORS, 'FinalizingOrganizationException')) return true;
+  // More than 5 requests in progress, or the daily creation rate: a later poll can succeed.
+  return isError(error, 'ConstraintViolationException') && reasonOf(error) === 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED';
+}
+
+/** Every API call: retried on throttling and concurrent modification until this invocation's deadline. */
+function retrying<T>(ctx: HandlerContext, call: () => Promise<T>): Promise<T> {
+  return withRetry(call, { deadline: ctx.deadline });
+}
+
+const sameEmail = (a: string | undefined, b: string) => (a ?? '').toLowerCase() === b.toLowerCase();
+
+async function listAll<T>(fetch: (token?: string) => Promise<{ items?: T[]; next?: string }>): Promise<T[]> {
+  const all: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await fetch(token);
+    all.push(...(page.items ?? []));
+    token = page.next;
+  } while (token);
+  return all;
+}
+
+async function findAccountByEmail(email: string, ctx: HandlerContext): Promise<OrgAccount | undefined> {
+  const accounts = await listAll(async token => {
+    const page = await retrying(ctx, () => ctx.organizations.send(new ListAccountsCommand({ NextToken: token })));
+    return { items: page.Accounts, next: page.NextToken };
+  });
+  return accounts.find(a => sameEmail(a.Email, email));
+}
+
+async function listCreateStatuses(state: CreateAccountState, ctx: HandlerContext): Promise<CreateAccountStatus[]> {
+  return listAll(async token => {
+    const page = await retrying(ctx, () => ctx.organizations.send(new ListCreateAccountStatusCommand({ States: [state], NextToken: token })));
+    return { items: page.CreateAccountStatuses, next: page.NextToken };
+  });
+}
+
+async function describeAccount(accountId: string, ctx: HandlerContext): Promise<OrgAccount> {
+  const out = await retrying(ctx, () => ctx.organizations.send(new DescribeAccountCommand({ AccountId: accountId })));
+  return out.Account ?? {};
+}
+
+async function parentOf(accountId: string, ctx: HandlerContext): Promise<string | undefined> {
+  const out = await retrying(ctx, () => ctx.organizations.send(new ListParentsCommand({ ChildId: accountId })));
+  return out.Parents?.[0]?.Id;
+}
+
+/** Moves the account under `parentId` unless it is already there; returns where it is now. */
+async function ensureParent(accountId: string, parentId: string | undefined, ctx: HandlerContext): Promise<string | undefined> {
+  const current = await parentOf(accountId, ctx);
+  if (!parentId || current === parentId) return current;
+  ctx.log('MoveAccount', { accountId, sourceParentId: current, destinationParentId: parentId });
+  try {
+    await retrying(ctx, () => ctx.organizations.send(new MoveAccountCommand({
+      AccountId: accountId, SourceParentId: current, DestinationParentId: parentId,
+    })));
+  } catch (error) {
+    // A concurrent retry of this same request may have moved it already.
+    if (!isError(error, 'DuplicateAccountException')) throw error;
+  }
+  return parentId;
+}
+
+async function tagAccount(accountId: string, tags: readonly WireTag[], ctx: HandlerContext): Promise<void> {
+  if (tags.length === 0) return;
+  ctx.log('TagResource', { accountId, keys: tags.map(t => t.Key) });
+  await retrying(ctx, () => ctx.organizations.send(new TagResourceCommand({ ResourceId: accountId, Tags: [...tags] })));
+}
+
+/** The attributes of the resource, under the contract's names, from the account as it is now. */
+async function attributes(accountId: string, parentId: string | undefined, ctx: HandlerContext): Promise<Record<string, string>> {
+  const account = await describeAccount(accountId, ctx);
+  return {
+    [AccountAttrs.ACCOUNT_ID]: accountId,
+    [AccountAttrs.ACCOUNT_ARN]: account.Arn ?? '',
+    [AccountAttrs.ACCOUNT_NAME]: account.Name ?? '',
+    [AccountAttrs.EMAIL]: account.Email ?? '',
+    [AccountAttrs.PARENT_ID]: parentId ?? await parentOf(accountId, ctx) ?? '',
+    [AccountAttrs.JOINED_METHOD]: account.JoinedMethod ?? '',
+    [AccountAttrs.JOINED_TIMESTAMP]: account.JoinedTimestamp ? new Date(account.JoinedTimestamp).toISOString() : '',
+  };
+}
+
+/** Where a Create stands, found by looking at the organization rather than trusting any memory. */
+type CreateProgress =
+  | { readonly kind: 'done'; readonly accountId: string; readonly data: Record<string, string> }
+  | { readonly kind: 'waiting'; readonly requestId?: string };
+
+/** Whether the Create started more than CreateTimeoutSeconds ago. */
+function overdue(spec: AccountSpec, startedAt: number): boolean {
+  return Date.now() - startedAt > spec.createTimeoutSeconds * 1000;
+}
+
+function timeoutError(spec: AccountSpec, requestId: string | undefined): UserError {
+  const which = requestId ? `CreateAccount request ${requestId} is still IN_PROGRESS` : 'CreateAccount was refused for now (throttling or 5 creations already in progress) the whole time';
+  return new UserError(`Account "${spec.accountName}" (${spec.email}): ${which} after ${spec.createTimeoutSeconds} s (${AccountProps.CREATE_TIMEOUT_SECONDS}). `
+    + 'Raise CreateTimeoutSeconds if creations take longer. Redeploying is safe: this resource resumes waiting on a request still in progress, '
+    + 'and adopts the account once it exists (which needs AdoptExisting, the default), so no second account is created.');
+}
+
+/**
+ * One reconciliation step of a Create: finds a request in progress under the same name, then the
+ * account by email, then a request of ours that failed, and only when none exists calls
+ * CreateAccount. Repeating it any number of times creates at most one account.
+ */
+async function reconcileCreate(spec: AccountSpec, startedAt: number, ctx: HandlerContext): Promise<CreateProgress> {
+  // Requests in progress first: one that completes while we look is then found by its email,
+  // whereas looking in the other order could miss it in both places and create a second account.
+  const inProgress = (await listCreateStatuses('IN_PROGRESS', ctx)).find(s => s.AccountName === spec.accountName);
+  if (inProgress?.Id) {
+    if (overdue(spec, startedAt)) throw timeoutError(spec, inProgress.Id);
+    ctx.log('resuming CreateAccount request in progress', { requestId: inProgress.Id });
+    return { kind: 'waiting', requestId: inProgress.Id };
+  }
+
+  const existing = await settleExisting(spec, startedAt, ctx);
+  if (existing) return existing;
+
+  const failed = (await listCreateStatuses('FAILED', ctx)).find(s => s.AccountName === spec.accountName
+    && s.RequestedTimestamp !== undefined && new Date(s.RequestedTimestamp).getTime() >= startedAt - CLOCK_SLACK_MS);
+  if (failed?.Id) throw new UserError(createAccountFailureMessage(failed.FailureReason, spec, failed.Id));
+
+  if (overdue(spec, startedAt)) throw timeoutError(spec, undefined);
+  return submitCreate(spec, ctx);
+}
+
+/**
+ * The account of the organization with this email, if any, finished as ours (created by a request
+ * of this resource that an interrupted attempt made) or adopted.
+ */
+async function settleExisting(spec: AccountSpec, startedAt: number, ctx: HandlerContext): Promise<CreateProgress | undefined> {
+  const existing = await findAccountByEmail(spec.email, ctx);
+  if (!existing?.Id) return undefined;
+  // A request accepted by an earlier, interrupted attempt counts as ours when it was made within
+  // the wait window before this Create started (the window such an attempt could have used).
+  const since = startedAt - spec.createTimeoutSeconds * 1000;
+  const succeeded = await listCreateStatuses('SUCCEEDED', ctx);
+  const ours = succeeded.find(s => s.AccountId === existing.Id && s.AccountName === spec.accountName
+    && s.RequestedTimestamp !== undefined && new Date(s.RequestedTimestamp).getTime() >= since);
+  if (ours) {
+    ctx.log('CreateAccount request already succeeded', { requestId: ours.Id, accountId: existing.Id });
+    return finishCreate(existing.Id, spec, ctx);
+  }
+  return adopt(existing, spec, ctx);
+}
+
+async function submitCreate(spec: AccountSpec, ctx: HandlerContext): Promise<CreateProgress> {
+  ctx.log('CreateAccount', { accountName: spec.accountName });
+  try {
+    // One cheap attempt per poll: a refusal is retried by the next poll, not by sleeping here.
+    const out = await withRetry(() => ctx.organizations.send(new CreateAccountCommand({
+      Email: spec.email,
+      AccountName: spec.accountName,
+      RoleName: spec.roleName,
+      IamUserAccessToBilling: spec.iamUserAccessToBilling,
+      Tags: spec.tags.length > 0 ? [...spec.tags] : undefined,
+    })), { deadline: Math.min(ctx.deadline, Date.now() + 1_000) });
+    const requestId = out.CreateAccountStatus?.Id;
+    ctx.log('CreateAccount accepted', { requestId });
+    return { kind: 'waiting', requestId };
+  } catch (error) {
+    if (!isCreateRefusedForNow(error)) throw createRejection(error, spec);
+    ctx.log('CreateAccount refused for now, will retry', { error: (error as Error).name, reason: reasonOf(error) });
+    return { kind: 'waiting' };
+  }
+}
+
+async function adopt(existing: OrgAccount, spec: AccountSpec, ctx: HandlerContext): Promise<CreateProgress> {
+  const accountId = existing.Id!;
+  if (!spec.adoptExisting) {
+    throw new UserError(`Account "${spec.accountName}": an account with the email ${spec.email} is already a member of this organization (${accountId}, "${existing.Name}"), `
+      + `and adoption is off (${AccountProps.ADOPT_EXISTING} "false"). Set adoptExisting to true to manage that account with this stack, `
+      + 'or import it with Account.fromAccountId instead of creating it.');
+  }
+  if (existing.Name !== spec.accountName) {
+    // Adoption never renames silently; a later update of AccountName renames explicitly.
+    ctx.log('adopted account has another name; not renaming it', { accountId, actualName: existing.Name, declaredName: spec.accountName });
+  }
+  ctx.log('adopting existing account', { accountId });
+  const parentId = await ensureParent(accountId, spec.parentId, ctx);
+  await tagAccount(accountId, spec.tags, ctx);
+  return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx) };
+}
+
+async function finishCreate(accountId: string, spec: AccountSpec, ctx: HandlerContext): Promise<CreateProgress> {
+  // New accounts land in the root.
+  const parentId = await ensureParent(accountId, spec.parentId, ctx);
+  return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx) };
+}
+
+/** One poll of a Create whose state is in `data`. */
+async function pollCreate(spec: AccountSpec, data: Record<string, string>, ctx: HandlerContext): Promise<CreateProgress> {
+  const startedAt = Number(data[CreateState.STARTED_AT]) || Date.now();
+  const requestId = data[CreateState.REQUEST_ID];
+  if (requestId) {
+    let status: CreateAccountStatus | undefined;
+    try {
+      const out = await retrying(ctx, () => ctx.organizations.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: requestId })));
+      status = out.CreateAccountStatus;
+    } catch (error) {
+      if (!isError(error, 'CreateAccountStatusNotFoundException')) throw error;
+    }
+    if (status?.State === 'IN_PROGRESS') {
+      if (overdue(spec, startedAt)) throw timeoutError(spec, requestId);
+      return { kind: 'waiting', requestId };
+    }
+    if (status?.State === 'FAILED') {
+      // Two attempts raced and the other one's account got the email: converge on that account.
+      const existing = status.FailureReason === 'EMAIL_ALREADY_EXISTS' ? await settleExisting(spec, startedAt, ctx) : undefined;
+      if (existing) return existing;
+      throw new UserError(createAccountFailureMessage(status.FailureReason, spec, requestId));
+    }
+    if (status?.State === 'SUCCEEDED' && status.AccountId) {
+      const account = await describeAccount(status.AccountId, ctx);
+      if (sameEmail(account.Email, spec.email)) return finishCreate(status.AccountId, spec, ctx);
+      // The request resumed by name belonged to another account of the same name: look again.
+      ctx.log('resumed request created another account; reconciling', { requestId, accountId: status.AccountId });
+    }
+  }
+  return reconcileCreate(spec, startedAt, ctx);
+}
+
+function createResponse(progress: CreateProgress, startedAt: number): OnEventResponse {
+  if (progress.kind === 'done') return { PhysicalResourceId: progress.accountId, Data: progress.data };
+  const data: Record<string, string> = { [CreateState.STARTED_AT]: String(startedAt) };
+  if (progress.requestId) data[CreateState.REQUEST_ID] = progress.requestId;
+  return { Data: data };
+}
+
+async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const spec = parseAccountProps(event.ResourceProperties);
+  const startedAt = Date.now();
+  try {
+    return createResponse(await reconcileCreate(spec, startedAt, ctx), startedAt);
+  } catch (error) {
+    // Throttled reads are normal: isComplete reconciles again on its next poll.
+    if (!isError(error, ...RETRYABLE_ERRORS)) throw error;
+    ctx.log('throttled; isComplete will reconcile', { error: (error as Error).name });
+    return createResponse({ kind: 'waiting' }, startedAt);
+  }
+}
+
+async function isComplete(event: IsCompleteRequest, ctx: HandlerContext): Promise<IsCompleteResponse> {
+  if (event.RequestType === 'Delete') return isDeleteComplete(event, ctx);
+  if (event.RequestType !== 'Create') return { IsComplete: true };
+  const data = event.Data ?? {};
+  // Adopted, or found already created: onCreate finished the job.
+  if (data[AccountAttrs.ACCOUNT_ID]) return { IsComplete: true };
+  const spec = parseAccountProps(event.ResourceProperties);
+  try {
+    const progress = await pollCreate(spec, data, ctx);
+    if (progress.kind === 'done') return { IsComplete: true, PhysicalResourceId: progress.accountId, Data: progress.data };
+    return { IsComplete: false };
+  } catch (error) {
+    // Throttling is normal while many accounts are created at once: try again next poll.
+    if (!isError(error, ...RETRYABLE_ERRORS)) throw error;
+    const startedAt = Number(data[CreateState.STARTED_AT]) || Date.now();
+    if (overdue(spec, startedAt)) throw timeoutError(spec, data[CreateState.REQUEST_ID]);
+    ctx.log('throttled; will poll again', { error: (error as Error).name });
+    return { IsComplete: false };
+  }
+}
+
+/** Normalised values of the properties that only apply when the account is created. */
+function creationOnly(spec: AccountSpec): Record<string, string> {
+  return { [AccountProps.ROLE_NAME]: spec.roleName, [AccountProps.IAM_USER_ACCESS_TO_BILLING]: spec.iamUserAccessToBilling };
+}
+
+async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const spec = parseAccountProps(event.ResourceProperties);
+  const old = parseAccountProps(event.OldResourceProperties);
+  const accountId = event.PhysicalResourceId;
+  const label = `Account "${spec.accountName}" (${accountId})`;
+
+  // Refusals come before any mutation, so a refused update changes nothing.
+  const newOnly = creationOnly(spec);
+  const oldOnly = creationOnly(old);
+  for (const [name, value] of Object.entries(newOnly)) {
+    const before = oldOnly[name];
+    if (before !== value) {
+      throw new UserError(`${label}: ${name} cannot change from ${JSON.stringify(before)} to ${JSON.stringify(value)}. `
+        + `${name} only applies when CreateAccount creates the account, and no API changes it afterwards `
+        + `(replacing the resource would create a new AWS account). Revert ${name} to ${JSON.stringify(before)}; `
+        + (name === AccountProps.ROLE_NAME ? 'to grant another role access, create it in the member account yourself. ' : 'to change billing access, use the account\'s Billing console. ')
+        + `(No API reads ${name} back, so the rollback of a refused change is refused too: if the stack is UPDATE_ROLLBACK_FAILED on this resource, `
+        + `run "aws cloudformation continue-update-rollback --stack-name <stack> --resources-to-skip ${event.LogicalResourceId}"; the account was not changed.)`);
+    }
+  }
+
+  let account: OrgAccount;
+  try {
+    account = await describeAccount(accountId, ctx);
+  } catch (error) {
+    if (!isError(error, 'AccountNotFoundException')) throw error;
+    throw new UserError(`${label}: the account is no longer a member of this organization (AccountNotFoundException), so it cannot be updated. `
+      + 'Remove the resource from the stack, or invite the account back.');
+  }
+  // The real email decides, so rolling back a refused change (new = actual) always converges.
+  if (!sameEmail(spec.email, old.email) && !sameEmail(account.Email, spec.email)) {
+    throw new UserError(`${label}: Email cannot change from ${old.email} to ${spec.email} through CloudFormation. `
+      + 'Changing the primary email needs a one-time password sent to the new address (Account Management StartPrimaryEmailUpdate, then AcceptPrimaryEmailUpdate), '
+      + 'and replacing the resource would create a new AWS account. '
+      + `Revert Email to the account's current email ${account.Email}; change it in the console or with that OTP flow, then set Email to the new address.`);
+  }
+
+  const parentId = await ensureParent(accountId, spec.parentId, ctx);
+  if (account.Name !== spec.accountName) {
+    ctx.log('PutAccountName', { accountId, from: account.Name, to: spec.accountName });
+    // The management account names itself: PutAccountName refuses its own id as AccountId.
+    const organization = await retrying(ctx, () => ctx.organizations.send(new DescribeOrganizationCommand({})));
+    const target = organization.Organization?.MasterAccountId === accountId ? undefined : accountId;
+    try {
+      await retrying(ctx, () => ctx.account.send(new PutAccountNameCommand({ AccountId: target, AccountName: spec.accountName })));
+    } catch (error) {
+      if (!isError(error, 'AccessDeniedException')) throw error;
+      throw new UserError(`${label}: PutAccountName (Account Management API) was denied renaming "${account.Name}" to "${spec.accountName}": `
+        + 'renaming a member account needs all features and trusted access for account.amazonaws.com (enable that service access in this organization), '
+        + `and the provider role needs account:PutAccountName. ${(error as Error).message}`);
+    }
+  }
+  const { set, remove } = diffTags(old.tags, spec.tags);
+  await tagAccount(accountId, set, ctx);
+  if (remove.length > 0) {
+    ctx.log('UntagResource', { accountId, keys: remove });
+    await retrying(ctx, () => ctx.organizations.send(new UntagResourceCommand({ ResourceId: accountId, TagKeys: remove })));
+  }
+  return { PhysicalResourceId: accountId, Data: await attributes(accountId, parentId, ctx) };
+}
+
+/** Closes the account, or says it must wait for a closure slot; `true` once closed or closing. */
+async function tryClose(accountId: string, ctx: HandlerContext): Promise<boolean> {
+  let account: OrgAccount;
+  try {
+    account = await describeAccount(accountId, ctx);
+  } catch (error) {
+    if (isError(error, 'AccountNotFoundException')) return true;
+    throw error;
+  }
+  const state = account.State ?? account.Status;
+  if (state === 'PENDING_CLOSURE' || state === 'SUSPENDED' || state === 'CLOSED') return true;
+  ctx.log('CloseAccount', { accountId });
+  try {
+    await retrying(ctx, () => ctx.organizations.send(new CloseAccountCommand({ AccountId: accountId })));
+    return true;
+  } catch (error) {
+    if (isError(error, 'AccountAlreadyClosedException', 'AccountNotFoundException')) return true;
+    if (isError(error, 'ConstraintViolationException')) {
+      if (reasonOf(error) === 'CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED') return false;
+      throw new UserError(closeConstraintMessage(accountId, reasonOf(error), (error as Error).message));
+    }
+    throw error;
+  }
+}
+
+async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const accountId = event.PhysicalResourceId;
+  const removal = parseAccountProps(event.ResourceProperties).removalAction;
+  if (!/^\d{12}$/.test(accountId)) {
+    // The Create never produced an account (it failed before), so there is nothing to remove.
+    ctx.log('no account to delete', { physicalResourceId: accountId });
+    return {};
+  }
+  if (removal === AccountRemovalAction.RETAIN) {
+    ctx.log('retaining account', { accountId });
+    return {};
+  }
+  if (removal === AccountRemovalAction.REMOVE_FROM_ORGANIZATION) {
+    ctx.log('RemoveAccountFromOrganization', { accountId });
+    try {
+      await retrying(ctx, () => ctx.organizations.send(new RemoveAccountFromOrganizationCommand({ AccountId: accountId })));
+    } catch (error) {
+      if (isError(error, 'AccountNotFoundException')) return {};
+      if (isError(error, 'ConstraintViolationException')) throw new UserError(removeConstraintMessage(accountId, reasonOf(error), (error as Error).message));
+      if (isError(error, 'MasterCannotLeaveOrganizationException')) throw new UserError(removeConstraintMessage(accountId, 'ACCOUNT_CANNOT_LEAVE_ORGANIZATION', (error as Error).message));
+      throw error;
+    }
+    return {};
+  }
+  if (await tryClose(accountId, ctx)) return {};
+  ctx.log('closure slots busy; isComplete will retry CloseAccount', { accountId });
+  return { Data: { [CloseState.STARTED_AT]: String(Date.now()) } };
+}
+
+async function isDeleteComplete(event: IsCompleteRequest, ctx: HandlerContext): Promise<IsCompleteResponse> {
+  const startedAt = Number(event.Data?.[CloseState.STARTED_AT]);
+  if (!startedAt) return { IsComplete: true };
+  const accountId = event.PhysicalResourceId!;
+  if (await tryClose(accountId, ctx)) return { IsComplete: true };
+  const spec = parseAccountProps(event.ResourceProperties);
+  if (Date.now() - startedAt > spec.createTimeoutSeconds * 1000) {
+    throw new UserError(closeConstraintMessage(accountId, 'CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED', '') + ` (still refused after ${spec.createTimeoutSeconds} s)`);
+  }
+  return { IsComplete: false };
+}
+
+/** The handler of `Custom::Organizations_Account`. */
+export const account: ResourceHandler = { onCreate, onUpdate, onDelete, isComplete };

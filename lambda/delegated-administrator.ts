@@ -1,6 +1,178 @@
-import { UserError } from './shared/errors';
-import type { ResourceHandler } from './shared/types';
+/**
+ * `Custom::Organizations_DelegatedAdministrator`: a member account registered as delegated
+ * administrator of one AWS service. Physical id: `<accountId>|<servicePrincipal>`.
+ *
+ * Registration is idempotent (`AccountAlreadyRegisteredException` is success) and so is
+ * deregistration (`AccountNotRegisteredException`). When Organizations refuses a principal, the
+ * handler finds out whether trusted access is missing or the principal is unknown, and says which.
+ */
+import {
+  DeregisterDelegatedAdministratorCommand,
+  DescribeOrganizationCommand,
+  ListAWSServiceAccessForOrganizationCommand,
+  ListDelegatedAdministratorsCommand,
+  RegisterDelegatedAdministratorCommand,
+} from '@aws-sdk/client-organizations';
+import { listAllPages } from './shared/attachments';
+import { isError, reasonOf, UserError } from './shared/errors';
+import { requiredString } from './shared/properties';
+import { withRetry } from './shared/retry';
+import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
+import { DelegatedAdministratorProps, ID_SEPARATOR } from '../src/private/contract';
 
-// PLACEHOLDER: replaced by the real module.
-const notYet = async (): Promise<never> => { throw new UserError('delegated-administrator: not implemented yet'); };
-export const delegatedAdministrator: ResourceHandler = { onCreate: notYet, onUpdate: notYet, onDelete: notYet };
+/** The typed form of the resource's wire properties. */
+export interface DelegatedAdministratorSpec {
+  readonly accountId: string;
+  readonly servicePrincipal: string;
+}
+
+/** Parses `ResourceProperties` of a DelegatedAdministrator. */
+export function parseDelegatedAdministratorProps(props: Properties): DelegatedAdministratorSpec {
+  return {
+    accountId: requiredString(props, DelegatedAdministratorProps.ACCOUNT_ID),
+    servicePrincipal: requiredString(props, DelegatedAdministratorProps.SERVICE_PRINCIPAL),
+  };
+}
+
+/** `<accountId>|<servicePrincipal>`. */
+export function delegatedAdministratorPhysicalId(spec: DelegatedAdministratorSpec): string {
+  return `${spec.accountId}${ID_SEPARATOR}${spec.servicePrincipal}`;
+}
+
+/** The pair a physical id names, or undefined for an id this handler never returned. */
+export function parseDelegatedAdministratorPhysicalId(physicalId: string): DelegatedAdministratorSpec | undefined {
+  const [accountId, servicePrincipal, ...rest] = physicalId.split(ID_SEPARATOR);
+  if (!/^\d{12}$/.test(accountId ?? '') || !servicePrincipal || rest.length > 0) return undefined;
+  return { accountId, servicePrincipal };
+}
+
+const label = (spec: DelegatedAdministratorSpec) => `account ${spec.accountId} as delegated administrator for ${spec.servicePrincipal}`;
+
+function trustedAccessMessage(spec: DelegatedAdministratorSpec): string {
+  return `Cannot register ${label(spec)}: trusted access is not enabled for ${spec.servicePrincipal}. Enable it first: `
+    + `organization.enableAwsServiceAccess('${spec.servicePrincipal}') when the Organization is in the app (the DelegatedAdministrator construct `
+    + `then orders it before the registration), or \`aws organizations enable-aws-service-access --service-principal ${spec.servicePrincipal}\` `
+    + '(or the service\'s own console, which also sets the service up); then deploy again. If trusted access cannot be enabled either, '
+    + `check the spelling of ${DelegatedAdministratorProps.SERVICE_PRINCIPAL} (for example guardduty.amazonaws.com).`;
+}
+
+function unknownPrincipalMessage(spec: DelegatedAdministratorSpec, detail: string, trusted: boolean | undefined): string {
+  return `Cannot register ${label(spec)}: AWS Organizations does not recognise ${JSON.stringify(spec.servicePrincipal)} as a service `
+    + `that supports delegated administrators (${detail}). Check the spelling of ${DelegatedAdministratorProps.SERVICE_PRINCIPAL} `
+    + '(the service principal, for example guardduty.amazonaws.com or securityhub.amazonaws.com; CloudFormation StackSets is '
+    + 'member.org.stacksets.cloudformation.amazonaws.com), that the service appears with "Supports delegated administrator" in '
+    + '"AWS services that you can use with AWS Organizations", and that trusted access is enabled for it'
+    + `${trusted === false ? ` (it is not enabled for ${spec.servicePrincipal} now)` : ''}.`;
+}
+
+/** Whether trusted access is enabled for the principal; undefined when that cannot be read. */
+async function trustedAccessEnabled(servicePrincipal: string, ctx: HandlerContext): Promise<boolean | undefined> {
+  try {
+    const enabled = await listAllPages(async token => {
+      const page = await withRetry(() => ctx.organizations.send(new ListAWSServiceAccessForOrganizationCommand({ NextToken: token })),
+        { deadline: ctx.deadline });
+      return { items: page.EnabledServicePrincipals, next: page.NextToken };
+    });
+    return enabled.some(s => s.ServicePrincipal === servicePrincipal);
+  } catch {
+    return undefined;
+  }
+}
+
+async function currentAdministrators(servicePrincipal: string, ctx: HandlerContext): Promise<string[]> {
+  try {
+    const admins = await listAllPages(async token => {
+      const page = await withRetry(() => ctx.organizations.send(new ListDelegatedAdministratorsCommand({
+        ServicePrincipal: servicePrincipal, NextToken: token,
+      })), { deadline: ctx.deadline });
+      return { items: page.DelegatedAdministrators, next: page.NextToken };
+    });
+    return admins.map(a => `${a.Id}${a.Name ? ` "${a.Name}"` : ''}`);
+  } catch {
+    return [];
+  }
+}
+
+/** A refused registration as a message the user can act on; asks Organizations what is missing when the error alone does not say. */
+async function registrationError(error: unknown, spec: DelegatedAdministratorSpec, ctx: HandlerContext): Promise<unknown> {
+  const detail = `${(error as Error).name}${reasonOf(error) ? ` ${reasonOf(error)}` : ''}: ${(error as Error).message}`;
+  const reason = reasonOf(error);
+  if (isError(error, 'AccountNotFoundException')) {
+    return new UserError(`Cannot register ${label(spec)}: account ${spec.accountId} is not a member of this organization (AccountNotFoundException). Check ${DelegatedAdministratorProps.ACCOUNT_ID}.`);
+  }
+  if (isError(error, 'ConstraintViolationException')) {
+    switch (reason) {
+      case 'CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR':
+        return new UserError(managementAccountMessage(spec));
+      case 'DELEGATED_ADMINISTRATOR_EXISTS_FOR_THIS_SERVICE': {
+        const admins = await currentAdministrators(spec.servicePrincipal, ctx);
+        return new UserError(`Cannot register ${label(spec)}: ${spec.servicePrincipal} allows only one delegated administrator and ${admins.length > 0 ? admins.join(', ') : 'another account'} already is (DELEGATED_ADMINISTRATOR_EXISTS_FOR_THIS_SERVICE). Deregister it first (remove its DelegatedAdministrator resource, or \`aws organizations deregister-delegated-administrator\`), then deploy again.`);
+      }
+      case 'MAX_DELEGATED_ADMINISTRATORS_FOR_SERVICE_LIMIT_EXCEEDED':
+        return new UserError(`Cannot register ${label(spec)}: ${spec.servicePrincipal} already has as many delegated administrators as it allows (MAX_DELEGATED_ADMINISTRATORS_FOR_SERVICE_LIMIT_EXCEEDED). Deregister one first.`);
+      case 'CANNOT_REGISTER_SUSPENDED_ACCOUNT_AS_DELEGATED_ADMINISTRATOR':
+        return new UserError(`Cannot register ${label(spec)}: the account is suspended (closed), and only active accounts can be delegated administrators (CANNOT_REGISTER_SUSPENDED_ACCOUNT_AS_DELEGATED_ADMINISTRATOR). Choose an active account.`);
+      case 'ORGANIZATION_NOT_IN_ALL_FEATURES_MODE':
+        return new UserError(`Cannot register ${label(spec)}: the organization only has consolidated billing features (ORGANIZATION_NOT_IN_ALL_FEATURES_MODE). Enable all features (FeatureSet ALL) first.`);
+      default:
+    }
+  }
+  if (!isError(error, 'InvalidInputException', 'ConstraintViolationException', 'AccessDeniedException', 'UnsupportedAPIEndpointException')) return error;
+  // The API reports a missing trusted access and an unknown principal in more than one way; ask.
+  const trusted = await trustedAccessEnabled(spec.servicePrincipal, ctx);
+  if (reason === 'UNRECOGNIZED_SERVICE_PRINCIPAL' || isError(error, 'UnsupportedAPIEndpointException')) {
+    return new UserError(unknownPrincipalMessage(spec, detail, trusted));
+  }
+  if (trusted === false) return new UserError(`${trustedAccessMessage(spec)} (${detail})`);
+  return new UserError(`Cannot register ${label(spec)}: ${detail}`);
+}
+
+function managementAccountMessage(spec: DelegatedAdministratorSpec): string {
+  return `Cannot register ${label(spec)}: ${spec.accountId} is the organization's management account, which already administers every service; `
+    + 'only a member account can be a delegated administrator (CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR). Choose a member account.';
+}
+
+async function register(spec: DelegatedAdministratorSpec, ctx: HandlerContext): Promise<OnEventResponse> {
+  const org = await withRetry(() => ctx.organizations.send(new DescribeOrganizationCommand({})), { deadline: ctx.deadline });
+  if (org.Organization?.MasterAccountId === spec.accountId) throw new UserError(managementAccountMessage(spec));
+  ctx.log('RegisterDelegatedAdministrator', { accountId: spec.accountId, servicePrincipal: spec.servicePrincipal });
+  try {
+    await withRetry(() => ctx.organizations.send(new RegisterDelegatedAdministratorCommand({
+      AccountId: spec.accountId, ServicePrincipal: spec.servicePrincipal,
+    })), { deadline: ctx.deadline });
+  } catch (error) {
+    if (!isError(error, 'AccountAlreadyRegisteredException')) throw await registrationError(error, spec, ctx);
+  }
+  return { PhysicalResourceId: delegatedAdministratorPhysicalId(spec) };
+}
+
+async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  return register(parseDelegatedAdministratorProps(event.ResourceProperties), ctx);
+}
+
+/** Nothing changes in place: a new pair is registered under a new id, and CloudFormation deregisters the old one. */
+async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const spec = parseDelegatedAdministratorProps(event.ResourceProperties);
+  if (delegatedAdministratorPhysicalId(spec) !== event.PhysicalResourceId) {
+    ctx.log('replacing delegated administrator', { from: event.PhysicalResourceId, to: delegatedAdministratorPhysicalId(spec) });
+  }
+  return register(spec, ctx);
+}
+
+async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const spec = parseDelegatedAdministratorPhysicalId(event.PhysicalResourceId);
+  if (!spec) return {};
+  ctx.log('DeregisterDelegatedAdministrator', { accountId: spec.accountId, servicePrincipal: spec.servicePrincipal });
+  try {
+    await withRetry(() => ctx.organizations.send(new DeregisterDelegatedAdministratorCommand({
+      AccountId: spec.accountId, ServicePrincipal: spec.servicePrincipal,
+    })), { deadline: ctx.deadline });
+  } catch (error) {
+    if (isError(error, 'AccountNotRegisteredException', 'AccountNotFoundException', 'AWSOrganizationsNotInUseException')) return {};
+    throw error;
+  }
+  return {};
+}
+
+/** The handler of `Custom::Organizations_DelegatedAdministrator`. */
+export const delegatedAdministrator: ResourceHandler = { onCreate, onUpdate, onDelete };

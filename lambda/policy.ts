@@ -1,6 +1,340 @@
-import { UserError } from './shared/errors';
-import type { ResourceHandler } from './shared/types';
+/**
+ * `Custom::Organizations_Policy`: a policy of any type, plus its attachments to the targets of its
+ * own stack (`TargetIds`, folded into the policy so that an attachment costs no extra resource).
+ *
+ * Create adopts a policy of the same name and type when one exists, so a retry after a crash or a
+ * policy made by hand converges instead of failing on `DuplicatePolicyException`. Delete detaches
+ * only what this stack attached: a policy still attached elsewhere is an error, never a silent
+ * detach from targets someone else owns.
+ */
+import {
+  CreatePolicyCommand,
+  DeletePolicyCommand,
+  DescribePolicyCommand,
+  ListPoliciesCommand,
+  ListTagsForResourceCommand,
+  Policy as OrgPolicy,
+  PolicySummary,
+  PolicyType,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdatePolicyCommand,
+} from '@aws-sdk/client-organizations';
+import { assertNotLastScp, attachPolicy, describePolicy, detachPolicy, listAllPages, listTargetsForPolicy, PolicyRef } from './shared/attachments';
+import { isError, reasonOf, UserError } from './shared/errors';
+import { diffTags, optionalString, requiredString, stringList, tagList } from './shared/properties';
+import { withRetry } from './shared/retry';
+import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
+import { PolicyAttrs, PolicyProps, WireTag } from '../src/private/contract';
 
-// PLACEHOLDER: replaced by the real module.
-const notYet = async (): Promise<never> => { throw new UserError('policy: not implemented yet'); };
-export const policy: ResourceHandler = { onCreate: notYet, onUpdate: notYet, onDelete: notYet };
+/** The typed form of the resource's wire properties. */
+export interface PolicySpec {
+  readonly name: string;
+  /** `CreatePolicy` requires a description; absent means empty. */
+  readonly description: string;
+  readonly type: string;
+  /** Minified JSON text, sent as is. */
+  readonly content: string;
+  readonly tags: WireTag[];
+  /** Roots, OUs and accounts this stack attaches the policy to, without duplicates. */
+  readonly targetIds: string[];
+}
+
+/** Parses `ResourceProperties` of a Policy. */
+export function parsePolicyProps(props: Properties): PolicySpec {
+  return {
+    name: requiredString(props, PolicyProps.NAME),
+    description: optionalString(props, PolicyProps.DESCRIPTION) ?? '',
+    type: requiredString(props, PolicyProps.TYPE),
+    content: requiredString(props, PolicyProps.CONTENT),
+    tags: tagList(props, PolicyProps.TAGS),
+    targetIds: [...new Set(stringList(props, PolicyProps.TARGET_IDS))],
+  };
+}
+
+/** Maximum content size per type, as the quotas page states it (for messages only; synth validates). */
+const CONTENT_LIMITS: Record<string, string> = {
+  SERVICE_CONTROL_POLICY: '10,240 characters (5,120 in organizations that have not received the 2026 increase)',
+  RESOURCE_CONTROL_POLICY: '5,120 characters',
+  AISERVICES_OPT_OUT_POLICY: '2,500 characters',
+};
+
+const ref = (id: string, spec: Pick<PolicySpec, 'name' | 'type'>): PolicyRef => ({ id, name: spec.name, type: spec.type });
+
+/** A refusal of CreatePolicy / UpdatePolicy / TagResource as a message naming the policy and the way out. */
+function policyError(error: unknown, spec: PolicySpec): unknown {
+  const what = `Policy "${spec.name}" (${spec.type})`;
+  if (isError(error, 'MalformedPolicyDocumentException')) {
+    return new UserError(`${what}: AWS Organizations rejected the Content as malformed for this policy type (MalformedPolicyDocumentException: ${(error as Error).message}). Fix the policy document so it follows the ${spec.type} syntax and deploy again.`);
+  }
+  if (isError(error, 'PolicyTypeNotAvailableForOrganizationException')) {
+    return new UserError(`${what}: this policy type is not available to the organization (PolicyTypeNotAvailableForOrganizationException); policies need all features enabled (FeatureSet ALL).`);
+  }
+  if (isError(error, 'ConstraintViolationException')) {
+    const advice: Record<string, string> = {
+      POLICY_CONTENT_LIMIT_EXCEEDED: `its Content is ${spec.content.length} characters, more than AWS allows for ${spec.type} (${CONTENT_LIMITS[spec.type] ?? '10,000 characters'}; POLICY_CONTENT_LIMIT_EXCEEDED). Split the statements into several policies and attach them all, or shorten the document (for example with wildcards in actions).`,
+      POLICY_NUMBER_LIMIT_EXCEEDED: `the organization already has the maximum number of ${spec.type} policies (SCP 10,000; RCP 2,000; other types 1,000; POLICY_NUMBER_LIMIT_EXCEEDED). Delete unused policies of this type, or merge some.`,
+      MAX_TAG_LIMIT_EXCEEDED: 'the policy would have more than 50 tags (MAX_TAG_LIMIT_EXCEEDED). Remove some Tags.',
+      TAG_POLICY_VIOLATION: 'its tags do not comply with the tag policy in force for the management account (TAG_POLICY_VIOLATION). Fix the Tags.',
+      ORGANIZATION_NOT_IN_ALL_FEATURES_MODE: 'the organization only has consolidated billing features (ORGANIZATION_NOT_IN_ALL_FEATURES_MODE). Enable all features (FeatureSet ALL) first.',
+    };
+    const reason = reasonOf(error);
+    return new UserError(`${what}: ${advice[reason ?? ''] ?? `${reason ?? 'ConstraintViolationException'}: ${(error as Error).message}`}`);
+  }
+  if (isError(error, 'InvalidInputException')) {
+    const reason = reasonOf(error);
+    const hint = reason === 'INVALID_ENUM_POLICY_TYPE'
+      ? `${JSON.stringify(spec.type)} is not a policy type AWS Organizations knows; check the Type.`
+      : 'check Name (1 to 128 characters), Description (at most 512 characters), Type and Tags.';
+    return new UserError(`${what}: AWS Organizations rejected the request (InvalidInputException${reason ? ` ${reason}` : ''}: ${(error as Error).message}); ${hint}`);
+  }
+  return error;
+}
+
+/** Content equality that ignores formatting, so that an adopted policy written by hand is not rewritten needlessly. */
+function sameContent(a: string | undefined, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return JSON.stringify(JSON.parse(a ?? '')) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return false;
+  }
+}
+
+async function describe(policyId: string, ctx: HandlerContext): Promise<OrgPolicy> {
+  const out = await withRetry(() => ctx.organizations.send(new DescribePolicyCommand({ PolicyId: policyId })), { deadline: ctx.deadline });
+  return out.Policy ?? {};
+}
+
+/** The customer-managed policy of this name and type, if any. An AWS-managed one of that name is refused. */
+async function findByName(spec: PolicySpec, ctx: HandlerContext): Promise<PolicySummary | undefined> {
+  const policies = await listAllPages(async token => {
+    const page = await withRetry(() => ctx.organizations.send(new ListPoliciesCommand({
+      Filter: spec.type as PolicyType, NextToken: token,
+    })), { deadline: ctx.deadline });
+    return { items: page.Policies, next: page.NextToken };
+  });
+  const found = policies.find(p => p.Name === spec.name);
+  if (found?.AwsManaged) {
+    throw new UserError(`Policy "${spec.name}" (${spec.type}): that is the name of an AWS-managed policy (${found.Id}), which cannot be changed or deleted. Give the policy another Name, or attach the AWS-managed policy itself (Policy.fromPolicyId('${found.Id}')).`);
+  }
+  return found;
+}
+
+/** Brings name, description and content of an existing policy to the declared values, with one UpdatePolicy at most. */
+async function reconcile(policyId: string, spec: PolicySpec, ctx: HandlerContext): Promise<PolicySummary> {
+  const current = await describe(policyId, ctx);
+  const summary = current.PolicySummary ?? {};
+  const changes = {
+    Name: summary.Name !== spec.name ? spec.name : undefined,
+    Description: (summary.Description ?? '') !== spec.description ? spec.description : undefined,
+    Content: !sameContent(current.Content, spec.content) ? spec.content : undefined,
+  };
+  const changed = Object.entries(changes).filter(([, v]) => v !== undefined).map(([k]) => k);
+  if (changed.length === 0) return summary;
+  ctx.log('UpdatePolicy', { policyId, fields: changed });
+  try {
+    const out = await withRetry(() => ctx.organizations.send(new UpdatePolicyCommand({ PolicyId: policyId, ...changes })),
+      { deadline: ctx.deadline });
+    return out.Policy?.PolicySummary ?? { ...summary, Name: spec.name, Description: spec.description };
+  } catch (error) {
+    if (isError(error, 'DuplicatePolicyException')) {
+      throw new UserError(`Policy "${spec.name}" (${spec.type}): cannot rename ${policyId} to "${spec.name}", another ${spec.type} policy already has that name (DuplicatePolicyException). Choose another Name, or delete the other policy.`);
+    }
+    throw policyError(error, spec);
+  }
+}
+
+/**
+ * Brings the declared tags onto the policy: keys in `newTags` are set, keys only in `oldTags` are
+ * removed, and tags the stack never declared are left alone. Compared with the tags the policy has
+ * now, so a retry changes nothing that is already right.
+ */
+async function syncTags(policyId: string, oldTags: readonly WireTag[], spec: PolicySpec, ctx: HandlerContext): Promise<void> {
+  const diff = diffTags(oldTags, spec.tags);
+  if (spec.tags.length === 0 && diff.remove.length === 0) return;
+  const actual = new Map((await listAllPages(async token => {
+    const page = await withRetry(() => ctx.organizations.send(new ListTagsForResourceCommand({ ResourceId: policyId, NextToken: token })),
+      { deadline: ctx.deadline });
+    return { items: page.Tags, next: page.NextToken };
+  })).map(t => [t.Key, t.Value]));
+  const set = spec.tags.filter(t => actual.get(t.Key) !== t.Value);
+  const remove = diff.remove.filter(key => actual.has(key));
+  if (set.length > 0) {
+    ctx.log('TagResource', { policyId, keys: set.map(t => t.Key) });
+    try {
+      await withRetry(() => ctx.organizations.send(new TagResourceCommand({ ResourceId: policyId, Tags: set })), { deadline: ctx.deadline });
+    } catch (error) {
+      throw policyError(error, spec);
+    }
+  }
+  if (remove.length > 0) {
+    ctx.log('UntagResource', { policyId, keys: remove });
+    await withRetry(() => ctx.organizations.send(new UntagResourceCommand({ ResourceId: policyId, TagKeys: remove })), { deadline: ctx.deadline });
+  }
+}
+
+/** Adopts the policy of this name and type, or creates it; `created` tells which. */
+async function ensurePolicy(spec: PolicySpec, ctx: HandlerContext): Promise<{ summary: PolicySummary; created: boolean }> {
+  const existing = await findByName(spec, ctx);
+  if (existing?.Id) return { summary: await adopt(existing.Id, spec, ctx), created: false };
+  ctx.log('CreatePolicy', { name: spec.name, type: spec.type, contentLength: spec.content.length });
+  try {
+    const out = await withRetry(() => ctx.organizations.send(new CreatePolicyCommand({
+      Name: spec.name,
+      Description: spec.description,
+      Type: spec.type as PolicyType,
+      Content: spec.content,
+      Tags: spec.tags.length > 0 ? [...spec.tags] : undefined,
+    })), { deadline: ctx.deadline });
+    return { summary: out.Policy?.PolicySummary ?? {}, created: true };
+  } catch (error) {
+    if (!isError(error, 'DuplicatePolicyException')) throw policyError(error, spec);
+    // A concurrent retry of this request (or someone else) created it between our look and our create.
+    const raced = await findByName(spec, ctx);
+    if (!raced?.Id) throw error;
+    return { summary: await adopt(raced.Id, spec, ctx), created: false };
+  }
+}
+
+async function adopt(policyId: string, spec: PolicySpec, ctx: HandlerContext): Promise<PolicySummary> {
+  ctx.log('adopting existing policy', { policyId, name: spec.name, type: spec.type });
+  const summary = await reconcile(policyId, spec, ctx);
+  // Only the declared keys are set; tags someone else put on the policy stay.
+  await syncTags(policyId, [], spec, ctx);
+  return summary;
+}
+
+function response(summary: PolicySummary, spec: PolicySpec): OnEventResponse {
+  const id = summary.Id ?? '';
+  return {
+    PhysicalResourceId: id,
+    Data: {
+      [PolicyAttrs.ID]: id,
+      [PolicyAttrs.ARN]: summary.Arn ?? '',
+      [PolicyAttrs.NAME]: summary.Name ?? spec.name,
+      [PolicyAttrs.TYPE]: summary.Type ?? spec.type,
+      [PolicyAttrs.AWS_MANAGED]: String(summary.AwsManaged ?? false),
+    },
+  };
+}
+
+/**
+ * Creates (or adopts) the policy and attaches it to its targets. When an attachment is refused and
+ * this call created the policy, it is deleted again: a failed Create gets no Delete from
+ * CloudFormation, so it would otherwise be left behind.
+ */
+async function createAndAttach(spec: PolicySpec, ctx: HandlerContext): Promise<OnEventResponse> {
+  const { summary, created } = await ensurePolicy(spec, ctx);
+  const policy = ref(summary.Id ?? '', spec);
+  // An adopted policy (a retry of this request, too) may be attached already: attach only what is missing.
+  const current = created || spec.targetIds.length === 0 ? new Set<string>() : await attachedTargets(policy.id, ctx);
+  const attached: string[] = [];
+  try {
+    for (const targetId of spec.targetIds.filter(t => !current.has(t))) {
+      if (await attachPolicy(policy, targetId, ctx)) attached.push(targetId);
+    }
+  } catch (error) {
+    if (created) await undoCreate(policy, attached, ctx);
+    throw error;
+  }
+  return response(summary, spec);
+}
+
+async function attachedTargets(policyId: string, ctx: HandlerContext): Promise<Set<string>> {
+  return new Set((await listTargetsForPolicy(policyId, ctx)).map(t => t.TargetId ?? ''));
+}
+
+/** Best effort: the original error is what the user must see, so failures here are only logged. */
+async function undoCreate(policy: PolicyRef, attached: readonly string[], ctx: HandlerContext): Promise<void> {
+  try {
+    for (const targetId of attached) await detachPolicy(policy, targetId, ctx);
+    ctx.log('DeletePolicy', { policyId: policy.id, why: 'undo of a failed Create' });
+    await withRetry(() => ctx.organizations.send(new DeletePolicyCommand({ PolicyId: policy.id })), { deadline: ctx.deadline });
+  } catch (error) {
+    ctx.log('undo of a failed Create failed', { policyId: policy.id, error: (error as Error).name });
+  }
+}
+
+async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  return createAndAttach(parsePolicyProps(event.ResourceProperties), ctx);
+}
+
+async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const spec = parsePolicyProps(event.ResourceProperties);
+  const old = parsePolicyProps(event.OldResourceProperties);
+  if (spec.type !== old.type) {
+    // UpdatePolicy cannot change a type: a new policy replaces the old one, which CloudFormation then deletes.
+    ctx.log('replacing policy: Type changed', { from: old.type, to: spec.type });
+    return createAndAttach(spec, ctx);
+  }
+  const policyId = event.PhysicalResourceId;
+  try {
+    await describe(policyId, ctx);
+  } catch (error) {
+    if (!isError(error, 'PolicyNotFoundException')) throw error;
+    // Deleted outside CloudFormation: recreate it under a new id rather than fail forever.
+    ctx.log('policy not found, creating it again', { policyId });
+    return createAndAttach(spec, ctx);
+  }
+  const policy = ref(policyId, spec);
+  // Compared with the attachments as they are, so that a retry or a rollback after a partial update converges.
+  const current = await attachedTargets(policyId, ctx);
+  const added = spec.targetIds.filter(t => !current.has(t));
+  const removed = old.targetIds.filter(t => !spec.targetIds.includes(t) && current.has(t));
+
+  // Every refusal we can foresee is checked before the first change.
+  await assertNotLastScp(policy, removed, ctx);
+  const summary = await reconcile(policyId, spec, ctx);
+  await syncTags(policyId, old.tags, spec, ctx);
+  // Attach before detach, so that a target never goes through a moment with fewer policies.
+  for (const targetId of added) await attachPolicy(policy, targetId, ctx);
+  for (const targetId of removed) await detachPolicy(policy, targetId, ctx);
+  return response(summary, spec);
+}
+
+type TargetLike = { TargetId?: string; Name?: string; Type?: string };
+
+function foreignTargetsMessage(policy: PolicyRef, foreign: readonly TargetLike[], detachedOwn: boolean): string {
+  const list = foreign.map(t => `${t.TargetId}${t.Name ? ` "${t.Name}"` : ''}${t.Type ? ` (${t.Type})` : ''}`).join(', ');
+  return `Cannot delete ${describePolicy(policy)}: it is still attached to ${list}, which this stack did not attach it to. `
+    + (detachedOwn ? 'It was detached from the targets of this stack only. ' : 'Nothing was detached. ')
+    + 'Detach it from those targets first (remove their PolicyAttachment resources or the stacks that own '
+    + 'them, or run `aws organizations detach-policy`), or keep the policy (RemovalPolicy RETAIN), then delete again.';
+}
+
+async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const policyId = event.PhysicalResourceId;
+  if (!policyId.startsWith('p-')) return {};
+  const spec = parsePolicyProps(event.ResourceProperties);
+  const policy = ref(policyId, spec);
+  let targets;
+  try {
+    targets = await listTargetsForPolicy(policyId, ctx);
+  } catch (error) {
+    if (isError(error, 'PolicyNotFoundException', 'AWSOrganizationsNotInUseException')) return {};
+    throw error;
+  }
+  const owned = new Set(spec.targetIds);
+  const foreign = targets.filter(t => !owned.has(t.TargetId ?? ''));
+  if (foreign.length > 0) throw new UserError(foreignTargetsMessage(policy, foreign, false));
+  const toDetach = targets.map(t => t.TargetId ?? '');
+  await assertNotLastScp(policy, toDetach, ctx);
+  for (const targetId of toDetach) await detachPolicy(policy, targetId, ctx);
+  ctx.log('DeletePolicy', { policyId });
+  try {
+    await withRetry(() => ctx.organizations.send(new DeletePolicyCommand({ PolicyId: policyId })), { deadline: ctx.deadline });
+  } catch (error) {
+    if (isError(error, 'PolicyNotFoundException')) return {};
+    if (isError(error, 'PolicyInUseException')) {
+      // Attached elsewhere between our look and the delete.
+      const now = await listTargetsForPolicy(policyId, ctx);
+      throw new UserError(foreignTargetsMessage(policy, now, toDetach.length > 0));
+    }
+    throw error;
+  }
+  return {};
+}
+
+/** The handler of `Custom::Organizations_Policy`. */
+export const policy: ResourceHandler = { onCreate, onUpdate, onDelete };

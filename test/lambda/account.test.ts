@@ -1,0 +1,318 @@
+import { CreateAccountCommand, DescribeAccountCommand, ListAccountsCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, CreateOrganizationalUnitCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
+import { accountCreateEvent, accountProps, runCreate } from './account-support';
+import { deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
+import { account, createAccountFailureMessage, parseAccountProps } from '../../lambda/account';
+import { UserError } from '../../lambda/shared/errors';
+import { ResourceType } from '../../src/private/contract';
+
+describe('parseAccountProps', () => {
+  test('reads every scalar from its string form, "false" included', () => {
+    const spec = parseAccountProps({
+      AccountName: 'Prod',
+      Email: 'prod@example.com',
+      ParentId: 'ou-ab12-cdef3456',
+      RoleName: 'Admin',
+      IamUserAccessToBilling: 'DENY',
+      Tags: [{ Key: 'team', Value: 'core' }],
+      AdoptExisting: 'false',
+      RemovalAction: 'CLOSE',
+      CreateTimeoutSeconds: '600',
+    });
+    expect(spec).toEqual({
+      accountName: 'Prod',
+      email: 'prod@example.com',
+      parentId: 'ou-ab12-cdef3456',
+      roleName: 'Admin',
+      iamUserAccessToBilling: 'DENY',
+      tags: [{ Key: 'team', Value: 'core' }],
+      adoptExisting: false,
+      removalAction: 'CLOSE',
+      createTimeoutSeconds: 600,
+    });
+  });
+
+  test('defaults follow the API and the contract', () => {
+    expect(parseAccountProps({ AccountName: 'A', Email: 'a@example.com' })).toEqual({
+      accountName: 'A',
+      email: 'a@example.com',
+      parentId: undefined,
+      roleName: 'OrganizationAccountAccessRole',
+      iamUserAccessToBilling: 'ALLOW',
+      tags: [],
+      adoptExisting: true,
+      removalAction: 'RETAIN',
+      createTimeoutSeconds: 7200,
+    });
+  });
+
+  test.each([
+    [{ IamUserAccessToBilling: 'yes' }, /IamUserAccessToBilling must be "ALLOW" or "DENY", got "yes"/],
+    [{ RemovalAction: 'DESTROY' }, /RemovalAction must be one of RETAIN, REMOVE_FROM_ORGANIZATION, CLOSE, got "DESTROY"/],
+    [{ CreateTimeoutSeconds: 'soon' }, /CreateTimeoutSeconds must be a number/],
+    [{ CreateTimeoutSeconds: '0' }, /CreateTimeoutSeconds must be a positive number of seconds, got 0/],
+    [{ AdoptExisting: 'no' }, /AdoptExisting must be "true" or "false"/],
+    [{ Email: '' }, /Email is required/],
+  ])('rejects %j', (extra, message) => {
+    expect(() => parseAccountProps({ AccountName: 'A', Email: 'a@example.com', ...extra })).toThrow(message);
+  });
+});
+
+describe('createAccountFailureMessage', () => {
+  const spec = { accountName: 'Prod', email: 'prod@example.com' };
+  test.each([
+    ['EMAIL_ALREADY_EXISTS', /outside this organization.*Invite that account.*or use another Email/],
+    ['ACCOUNT_LIMIT_EXCEEDED', /quota of accounts.*Service Quotas/],
+    ['CONCURRENT_ACCOUNT_MODIFICATION', /Nothing was created: redeploy/],
+    ['INTERNAL_FAILURE', /internal failure.*AWS Support/],
+    ['INVALID_EMAIL', /rejected the email prod@example.com as invalid. Fix the Email property/],
+    ['INVALID_ADDRESS', /address.*management account.*Billing console/],
+    ['GOVCLOUD_ACCOUNT_ALREADY_EXISTS', /GovCloud.*prod@example.com.*another Email/],
+    ['FAILED_BUSINESS_VALIDATION', /failed AWS business validation/],
+    ['PENDING_BUSINESS_VALIDATION', /still pending/],
+    ['INVALID_IDENTITY_FOR_BUSINESS_VALIDATION', /identity documents/],
+    ['UNKNOWN_BUSINESS_VALIDATION', /could not be determined/],
+    ['MISSING_BUSINESS_VALIDATION', /has not completed business validation/],
+    ['MISSING_PAYMENT_INSTRUMENT', /no valid payment method/],
+    ['INVALID_PAYMENT_INSTRUMENT', /payment method is not valid/],
+    ['UPDATE_EXISTING_RESOURCE_POLICY_WITH_TAGS_NOT_SUPPORTED', /without Tags/],
+    ['SOMETHING_NEW', /see the CreateAccountStatus FailureReason/],
+  ])('%s', (reason, advice) => {
+    const message = createAccountFailureMessage(reason, spec, 'car-1234abcd');
+    expect(message).toContain(`CreateAccount request car-1234abcd for account "Prod" (prod@example.com) FAILED with ${reason}`);
+    expect(message).toMatch(advice);
+  });
+});
+
+describe('Account handler against the emulator', () => {
+  let h: Harness;
+  let rootId: string;
+  beforeAll(async () => {
+    h = await startHarness();
+    rootId = (await h.organizations.send(new ListRootsCommand({}))).Roots![0].Id!;
+  });
+  afterAll(async () => h?.stop());
+
+  async function accountsWithEmail(email: string) {
+    const all = [];
+    let token: string | undefined;
+    do {
+      const page = await h.organizations.send(new ListAccountsCommand({ NextToken: token }));
+      all.push(...page.Accounts ?? []);
+      token = page.NextToken;
+    } while (token);
+    return all.filter(a => a.Email?.toLowerCase() === email.toLowerCase());
+  }
+  async function parentOf(accountId: string) {
+    return (await h.organizations.send(new ListParentsCommand({ ChildId: accountId }))).Parents![0].Id;
+  }
+  async function newOu(name: string) {
+    return (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: name }))).OrganizationalUnit!.Id!;
+  }
+  async function tagsOf(accountId: string) {
+    const tags = (await h.organizations.send(new ListTagsForResourceCommand({ ResourceId: accountId }))).Tags ?? [];
+    return Object.fromEntries(tags.map(t => [t.Key, t.Value]));
+  }
+  async function created(name: string, extra: Record<string, unknown> = {}) {
+    const props = accountProps(name, extra);
+    const outcome = await runCreate(h, accountCreateEvent(props));
+    return { props, id: outcome.PhysicalResourceId, outcome };
+  }
+
+  describe('create', () => {
+    test('onCreate returns without waiting; isComplete polls to SUCCEEDED, moves the account and returns its attributes', async () => {
+      const ou = await newOu('Workloads');
+      const props = accountProps('Create One', { ParentId: ou, Tags: [{ Key: 'team', Value: 'core' }] });
+      const since = h.emulator.callLog.length;
+      const outcome = await runCreate(h, accountCreateEvent(props));
+
+      expect(outcome.onEvent.PhysicalResourceId).toBeUndefined();
+      expect(outcome.onEvent.Data?.CreateAccountRequestId).toMatch(/^car-/);
+      expect(outcome.PhysicalResourceId).toMatch(/^\d{12}$/);
+      expect(outcome.Data).toMatchObject({
+        AccountId: outcome.PhysicalResourceId,
+        AccountName: 'Create One',
+        Email: 'create-one@example.com',
+        ParentId: ou,
+        JoinedMethod: 'CREATED',
+      });
+      expect(outcome.Data.AccountArn).toMatch(new RegExp(`:account/o-[a-z0-9]+/${outcome.PhysicalResourceId}$`));
+      expect(new Date(outcome.Data.JoinedTimestamp).getTime()).not.toBeNaN();
+      expect(await parentOf(outcome.PhysicalResourceId)).toBe(ou);
+      expect(await tagsOf(outcome.PhysicalResourceId)).toEqual({ team: 'core' });
+      expect(mutatingCalls(h.emulator, since)).toEqual(['CreateAccount', 'MoveAccount']);
+    });
+
+    test('the same Create event twice converges to one account', async () => {
+      const props = accountProps('Twice');
+      const event = accountCreateEvent(props);
+      const first = await runCreate(h, event);
+      const second = await runCreate(h, event);
+      expect(second.PhysicalResourceId).toBe(first.PhysicalResourceId);
+      expect(await accountsWithEmail(props.Email as string)).toHaveLength(1);
+    });
+
+    test('two Creates racing with the same props converge to one account', async () => {
+      const props = accountProps('Racing');
+      const [a, b] = await Promise.all([runCreate(h, accountCreateEvent(props)), runCreate(h, accountCreateEvent(props))]);
+      expect(a.PhysicalResourceId).toBe(b.PhysicalResourceId);
+      expect(await accountsWithEmail(props.Email as string)).toHaveLength(1);
+    });
+
+    test('a crash after CreateAccount was accepted resumes that request instead of creating a second account', async () => {
+      const props = accountProps('Crashed', { AdoptExisting: 'false' });
+      // What the interrupted invocation got as far as doing.
+      const accepted = await h.organizations.send(new CreateAccountCommand({ AccountName: 'Crashed', Email: props.Email as string }));
+      const since = h.emulator.callLog.length;
+      const outcome = await runCreate(h, accountCreateEvent(props));
+      expect(mutatingCalls(h.emulator, since)).not.toContain('CreateAccount');
+      const accounts = await accountsWithEmail(props.Email as string);
+      expect(accounts).toHaveLength(1);
+      expect(outcome.PhysicalResourceId).toBe(accounts[0].Id);
+      expect(outcome.onEvent.Data?.CreateAccountRequestId ?? accepted.CreateAccountStatus!.Id).toBe(accepted.CreateAccountStatus!.Id);
+    });
+
+    test('an account of the organization with the same email (any case) is adopted: moved and tagged, not renamed', async () => {
+      const ou = await newOu('Adopted');
+      const existing = await created('Old Name', { Email: 'adopt-me@example.com' });
+      const since = h.emulator.callLog.length;
+      const ctx = h.context();
+      const props = accountProps('New Name', { Email: 'Adopt-Me@Example.com', ParentId: ou, Tags: [{ Key: 'owner', Value: 'platform' }] });
+      const onEvent = await account.onCreate(accountCreateEvent(props), ctx);
+
+      expect(onEvent.PhysicalResourceId).toBe(existing.id);
+      expect(onEvent.Data).toMatchObject({ AccountId: existing.id, AccountName: 'Old Name', ParentId: ou });
+      expect(mutatingCalls(h.emulator, since)).toEqual(['MoveAccount', 'TagResource']);
+      expect(await parentOf(existing.id)).toBe(ou);
+      expect(await tagsOf(existing.id)).toEqual({ owner: 'platform' });
+      expect(ctx.log.lines.map(l => l.message)).toContain('adopted account has another name; not renaming it');
+      const done = await account.isComplete!({ ...accountCreateEvent(props), ...onEvent }, h.context());
+      expect(done).toEqual({ IsComplete: true });
+    });
+
+    test('with adoption off, an existing member email is a clear error and nothing changes', async () => {
+      const existing = await created('Taken', { Email: 'taken@example.com' });
+      const since = h.emulator.callLog.length;
+      const event = accountCreateEvent(accountProps('Someone Else', { Email: 'taken@example.com', AdoptExisting: 'false' }));
+      await expect(account.onCreate(event, h.context())).rejects.toThrow(
+        new RegExp(`taken@example.com is already a member of this organization \\(${existing.id}, "Taken"\\).*AdoptExisting "false".*adoptExisting to true.*Account.fromAccountId`));
+      await expect(account.onCreate(event, h.context())).rejects.toBeInstanceOf(UserError);
+      expect(mutatingCalls(h.emulator, since)).toEqual([]);
+    });
+
+    test('an email of an account outside the organization fails with the EMAIL_ALREADY_EXISTS advice', async () => {
+      h.emulator.createExternalAccount('outsider@example.com');
+      const event = accountCreateEvent(accountProps('Outsider', { Email: 'outsider@example.com' }));
+      await expect(runCreate(h, event)).rejects.toThrow(/FAILED with EMAIL_ALREADY_EXISTS: the email outsider@example.com already belongs to an AWS account outside this organization.*Invite that account/);
+      expect(await accountsWithEmail('outsider@example.com')).toHaveLength(0);
+    });
+  });
+
+  describe('update', () => {
+    test('a parent change moves the account, and moving back (a rollback) converges', async () => {
+      const ou = await newOu('Move Target');
+      const { props, id } = await created('Mover', { ParentId: rootId });
+      const moved = await account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, { ...props, ParentId: ou }, props), h.context());
+      expect(moved).toMatchObject({ PhysicalResourceId: id, Data: { ParentId: ou, AccountId: id } });
+      expect(await parentOf(id)).toBe(ou);
+
+      const since = h.emulator.callLog.length;
+      const back = await account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, props, { ...props, ParentId: ou }), h.context());
+      expect(back.Data?.ParentId).toBe(rootId);
+      expect(await parentOf(id)).toBe(rootId);
+      // Applying the same props again is a no-op.
+      await account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, props, { ...props, ParentId: ou }), h.context());
+      expect(mutatingCalls(h.emulator, since)).toEqual(['MoveAccount']);
+    });
+
+    test('a name change calls PutAccountName and the attributes follow', async () => {
+      const { props, id } = await created('Before Rename');
+      const ctx = h.context();
+      const out = await account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, { ...props, AccountName: 'After Rename' }, props), ctx);
+      expect(out).toMatchObject({ PhysicalResourceId: id, Data: { AccountName: 'After Rename' } });
+      expect((await h.organizations.send(new DescribeAccountCommand({ AccountId: id }))).Account!.Name).toBe('After Rename');
+      expect(ctx.log.lines.filter(l => l.message === 'PutAccountName')).toHaveLength(1);
+    });
+
+    test('tags follow the declared diff and leave tags set outside the stack alone', async () => {
+      const { props, id } = await created('Tagged', { Tags: [{ Key: 'a', Value: '1' }, { Key: 'b', Value: '2' }] });
+      await h.organizations.send(new TagResourceCommand({ ResourceId: id, Tags: [{ Key: 'external', Value: 'x' }] }));
+      const next = { ...props, Tags: [{ Key: 'a', Value: '1' }, { Key: 'c', Value: '3' }, { Key: 'b', Value: '22' }].filter(t => t.Key !== 'b') };
+      const since = h.emulator.callLog.length;
+      await account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, next, props), h.context());
+      expect(await tagsOf(id)).toEqual({ a: '1', c: '3', external: 'x' });
+      expect(mutatingCalls(h.emulator, since)).toEqual(['TagResource', 'UntagResource']);
+    });
+
+    test.each([
+      ['Email', 'changed@example.com', /Email cannot change from .* to changed@example.com.*StartPrimaryEmailUpdate.*AcceptPrimaryEmailUpdate.*Revert Email/],
+      ['RoleName', 'OtherRole', /RoleName cannot change from "OrganizationAccountAccessRole" to "OtherRole".*only applies when CreateAccount creates the account.*Revert RoleName/],
+      ['IamUserAccessToBilling', 'DENY', /IamUserAccessToBilling cannot change from "ALLOW" to "DENY".*Revert IamUserAccessToBilling/],
+    ])('a change of %s is refused with no mutating call, even alongside other changes', async (prop, value, message) => {
+      const ou = await newOu(`Refused ${prop}`);
+      const { props, id } = await created(`Refuse ${prop}`);
+      const since = h.emulator.callLog.length;
+      const next = { ...props, [prop]: value, ParentId: ou, AccountName: 'Renamed', Tags: [{ Key: 'k', Value: 'v' }] };
+      const attempt = account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, next, props), h.context());
+      await expect(attempt).rejects.toThrow(message);
+      await expect(attempt).rejects.toBeInstanceOf(UserError);
+      expect(mutatingCalls(h.emulator, since)).toEqual([]);
+    });
+
+    test('rolling back a refused email change (new email = the real one) converges', async () => {
+      const { props, id } = await created('Email Rollback');
+      const since = h.emulator.callLog.length;
+      const out = await account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, props, { ...props, Email: 'attempted@example.com' }), h.context());
+      expect(out.PhysicalResourceId).toBe(id);
+      expect(mutatingCalls(h.emulator, since)).toEqual([]);
+    });
+
+    test('AdoptExisting, RemovalAction and CreateTimeoutSeconds changes need no API call', async () => {
+      const { props, id } = await created('Settings Only');
+      const since = h.emulator.callLog.length;
+      const out = await account.onUpdate(updateEvent(ResourceType.ACCOUNT, id,
+        { ...props, AdoptExisting: 'false', RemovalAction: 'CLOSE', CreateTimeoutSeconds: '60' }, props), h.context());
+      expect(out).toMatchObject({ PhysicalResourceId: id, Data: { AccountId: id, AccountName: 'Settings Only' } });
+      expect(mutatingCalls(h.emulator, since)).toEqual([]);
+    });
+
+    test('isComplete of an update is immediately complete', async () => {
+      const { props, id } = await created('Update Complete');
+      await expect(account.isComplete!(updateEvent(ResourceType.ACCOUNT, id, props, props), h.context())).resolves.toEqual({ IsComplete: true });
+    });
+  });
+
+  describe('delete', () => {
+    test('RETAIN leaves the account in place without any call', async () => {
+      const { props, id } = await created('Retained');
+      const since = h.emulator.callLog.length;
+      await account.onDelete(deleteEvent(ResourceType.ACCOUNT, id, { ...props, RemovalAction: 'RETAIN' }), h.context());
+      expect(h.emulator.callLog.length).toBe(since);
+      expect(await accountsWithEmail(props.Email as string)).toHaveLength(1);
+    });
+
+    test('a physical id that is not an account (the Create failed) deletes nothing', async () => {
+      const since = h.emulator.callLog.length;
+      await account.onDelete(deleteEvent(ResourceType.ACCOUNT, 'req-123', { ...accountProps('Never'), RemovalAction: 'CLOSE' }), h.context());
+      expect(h.emulator.callLog.length).toBe(since);
+    });
+
+    test('CLOSE closes the account; deleting again is done', async () => {
+      const { props, id } = await created('Closed');
+      const event = deleteEvent(ResourceType.ACCOUNT, id, { ...props, RemovalAction: 'CLOSE' });
+      const since = h.emulator.callLog.length;
+      expect(await account.onDelete(event, h.context())).toEqual({});
+      const state = (await h.organizations.send(new DescribeAccountCommand({ AccountId: id }))).Account!;
+      expect(['PENDING_CLOSURE', 'SUSPENDED']).toContain(state.State ?? state.Status);
+      await account.onDelete(event, h.context());
+      expect(mutatingCalls(h.emulator, since)).toEqual(['CloseAccount']);
+    });
+
+    test('REMOVE_FROM_ORGANIZATION removes the account; deleting again is done', async () => {
+      const { props, id } = await created('Removed');
+      const event = deleteEvent(ResourceType.ACCOUNT, id, { ...props, RemovalAction: 'REMOVE_FROM_ORGANIZATION' });
+      await account.onDelete(event, h.context());
+      expect(await accountsWithEmail(props.Email as string)).toHaveLength(0);
+      await expect(account.onDelete(event, h.context())).resolves.toEqual({});
+    });
+  });
+});

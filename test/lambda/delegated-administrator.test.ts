@@ -1,0 +1,156 @@
+import {
+  CreateAccountCommand,
+  DescribeCreateAccountStatusCommand,
+  EnableAWSServiceAccessCommand,
+  ListDelegatedAdministratorsCommand,
+  RegisterDelegatedAdministratorCommand,
+} from '@aws-sdk/client-organizations';
+import { createEvent, deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
+import {
+  delegatedAdministrator,
+  delegatedAdministratorPhysicalId,
+  parseDelegatedAdministratorPhysicalId,
+  parseDelegatedAdministratorProps,
+} from '../../lambda/delegated-administrator';
+import { UserError } from '../../lambda/shared/errors';
+import { ResourceType } from '../../src/private/contract';
+
+const T = ResourceType.DELEGATED_ADMINISTRATOR;
+const GUARDDUTY = 'guardduty.amazonaws.com';
+const SECURITYHUB = 'securityhub.amazonaws.com';
+
+let h: Harness;
+let member1: string;
+let member2: string;
+
+let count = 0;
+/** A member account created through the API, waited for by polling a bounded number of times. */
+async function newAccount(): Promise<string> {
+  const n = ++count;
+  const started = await h.organizations.send(new CreateAccountCommand({ AccountName: `delegate-${n}`, Email: `delegate-${n}@example.com` }));
+  for (let i = 0; i < 2000; i++) {
+    const out = await h.organizations.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: started.CreateAccountStatus!.Id }));
+    const status = out.CreateAccountStatus!;
+    if (status.State === 'SUCCEEDED') return status.AccountId!;
+    if (status.State === 'FAILED') throw new Error(`CreateAccount failed: ${status.FailureReason}`);
+    await new Promise(resolve => setTimeout(resolve, 5));
+  }
+  throw new Error('CreateAccount never finished');
+}
+
+async function admins(principal: string): Promise<string[]> {
+  const out = await h.organizations.send(new ListDelegatedAdministratorsCommand({ ServicePrincipal: principal }));
+  return (out.DelegatedAdministrators ?? []).map(a => a.Id!).sort();
+}
+
+const props = (accountId: string, servicePrincipal: string) => ({ AccountId: accountId, ServicePrincipal: servicePrincipal });
+const mark = () => h.emulator.callLog.length;
+
+beforeAll(async () => {
+  h = await startHarness();
+  [member1, member2] = [await newAccount(), await newAccount()];
+  await h.organizations.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: GUARDDUTY }));
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('properties and physical ids', () => {
+  test('parses AccountId and ServicePrincipal, both required', () => {
+    expect(parseDelegatedAdministratorProps(props('123456789012', GUARDDUTY))).toEqual({ accountId: '123456789012', servicePrincipal: GUARDDUTY });
+    expect(() => parseDelegatedAdministratorProps({ AccountId: '123456789012' })).toThrow(/Property ServicePrincipal is required/);
+  });
+
+  test('the physical id is <accountId>|<servicePrincipal> and reads back', () => {
+    const spec = { accountId: '123456789012', servicePrincipal: GUARDDUTY };
+    expect(delegatedAdministratorPhysicalId(spec)).toBe(`123456789012|${GUARDDUTY}`);
+    expect(parseDelegatedAdministratorPhysicalId(`123456789012|${GUARDDUTY}`)).toEqual(spec);
+    expect(parseDelegatedAdministratorPhysicalId('AWSCDK::CustomResourceProviderFramework::CREATE_FAILED')).toBeUndefined();
+  });
+});
+
+describe('register', () => {
+  test('registers the account and returns <accountId>|<servicePrincipal>; registering twice is done', async () => {
+    const event = createEvent(T, props(member1, GUARDDUTY));
+    const out = await delegatedAdministrator.onCreate(event, h.context());
+    expect(out).toEqual({ PhysicalResourceId: `${member1}|${GUARDDUTY}` });
+    expect(await admins(GUARDDUTY)).toEqual([member1]);
+    const since = mark();
+    await expect(delegatedAdministrator.onCreate(event, h.context())).resolves.toEqual(out);
+    const calls = h.emulator.callLog.slice(since).filter(c => c.operation === 'RegisterDelegatedAdministrator');
+    expect(calls.map(c => JSON.stringify(c.outcome))).toEqual([expect.stringMatching(/AccountAlreadyRegistered/)]);
+    expect(await admins(GUARDDUTY)).toEqual([member1]);
+  });
+
+  test('the management account is refused with a clear message, before any call that changes something', async () => {
+    const management = h.emulator.managementAccountId;
+    const since = mark();
+    const error = await delegatedAdministrator.onCreate(createEvent(T, props(management, GUARDDUTY)), h.context()).catch(e => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.message).toMatch(new RegExp(`${management} is the organization's management account.*only a member account can be a delegated administrator`));
+    expect(mutatingCalls(h.emulator, since)).toEqual([]);
+  });
+
+  test('a principal Organizations does not recognise: the message says to check the spelling', async () => {
+    const error = await delegatedAdministrator.onCreate(createEvent(T, props(member2, 'guardduty.amazon.com')), h.context()).catch(e => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.message).toMatch(/does not recognise "guardduty.amazon.com".*Check the spelling of ServicePrincipal.*guardduty.amazonaws.com/);
+  });
+
+  test('trusted access not enabled for the principal: the message says to enable it', async () => {
+    const error = await delegatedAdministrator.onCreate(createEvent(T, props(member2, SECURITYHUB)), h.context()).catch(e => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.message).toMatch(new RegExp(`trusted access is not enabled for ${SECURITYHUB.replace(/\./g, '\\.')}`));
+    expect(error.message).toMatch(/enableAwsServiceAccess\('securityhub\.amazonaws\.com'\)/);
+    expect(await admins(SECURITYHUB).catch(() => [])).toEqual([]);
+  });
+
+  test('an account that is not in the organization: the message names AccountId', async () => {
+    await expect(delegatedAdministrator.onCreate(createEvent(T, props('999999999999', GUARDDUTY)), h.context()))
+      .rejects.toThrow(/account 999999999999 is not a member of this organization.*Check AccountId/);
+  });
+});
+
+describe('update', () => {
+  test('another account: the new pair is registered under a new id, the old one stays until CloudFormation deletes it', async () => {
+    const principal = 'config.amazonaws.com';
+    await h.organizations.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: principal }));
+    await delegatedAdministrator.onCreate(createEvent(T, props(member1, principal)), h.context());
+    const out = await delegatedAdministrator.onUpdate(updateEvent(T, `${member1}|${principal}`, props(member2, principal), props(member1, principal)), h.context());
+    expect(out.PhysicalResourceId).toBe(`${member2}|${principal}`);
+    expect(await admins(principal)).toEqual([member1, member2].sort());
+    await delegatedAdministrator.onDelete(deleteEvent(T, `${member1}|${principal}`, props(member1, principal)), h.context());
+    expect(await admins(principal)).toEqual([member2]);
+  });
+
+  test('another service principal: registered for the new one under a new id', async () => {
+    const [from, to] = ['ram.amazonaws.com', 'access-analyzer.amazonaws.com'];
+    for (const p of [from, to]) await h.organizations.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: p }));
+    await delegatedAdministrator.onCreate(createEvent(T, props(member2, from)), h.context());
+    const out = await delegatedAdministrator.onUpdate(updateEvent(T, `${member2}|${from}`, props(member2, to), props(member2, from)), h.context());
+    expect(out.PhysicalResourceId).toBe(`${member2}|${to}`);
+    expect(await admins(to)).toEqual([member2]);
+  });
+});
+
+describe('deregister', () => {
+  test('deregisters; a second Delete finds it not registered and is done', async () => {
+    const principal = 'inspector2.amazonaws.com';
+    await h.organizations.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: principal }));
+    await h.organizations.send(new RegisterDelegatedAdministratorCommand({ AccountId: member2, ServicePrincipal: principal }));
+    const event = deleteEvent(T, `${member2}|${principal}`, props(member2, principal));
+    await expect(delegatedAdministrator.onDelete(event, h.context())).resolves.toEqual({});
+    expect(await admins(principal)).toEqual([]);
+    const since = mark();
+    await expect(delegatedAdministrator.onDelete(event, h.context())).resolves.toEqual({});
+    const calls = h.emulator.callLog.slice(since).filter(c => c.operation === 'DeregisterDelegatedAdministrator');
+    expect(calls.map(c => JSON.stringify(c.outcome))).toEqual([expect.stringMatching(/AccountNotRegistered/)]);
+  });
+
+  test('an id this handler never returned makes no call', async () => {
+    const since = mark();
+    await expect(delegatedAdministrator.onDelete(deleteEvent(T, 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', {}), h.context())).resolves.toEqual({});
+    expect(h.emulator.callLog.length).toBe(since);
+  });
+});
