@@ -80,4 +80,11 @@ project.addTask('cli', {
   receiveArgs: true,
 });
 
+// The README's first command: a landing zone deployed, changed and printed against the local emulator.
+const demo = project.addTask('demo', {
+  description: 'Deploy the example landing zone to a local emulator, print it, then apply its second version',
+});
+demo.spawn(bundle);
+demo.exec('ts-node --transpile-only --project local/tsconfig.json local/demo.ts', { receiveArgs: true });
+
 project.synth();
