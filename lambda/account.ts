@@ -20,14 +20,15 @@ import {
   ListAccountsCommand,
   ListCreateAccountStatusCommand,
   ListParentsCommand,
+  ListRootsCommand,
   MoveAccountCommand,
   RemoveAccountFromOrganizationCommand,
-  TagResourceCommand,
-  UntagResourceCommand,
 } from '@aws-sdk/client-organizations';
+import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
-import { booleanProperty, diffTags, numberProperty, optionalString, requiredString, tagList } from './shared/properties';
+import { booleanProperty, numberProperty, optionalString, requiredString, tagList } from './shared/properties';
 import { RETRYABLE_ERRORS, withRetry } from './shared/retry';
+import { syncTags } from './shared/tags';
 import type {
   CreateEvent,
   DeleteEvent,
@@ -59,6 +60,12 @@ export const CreateState = {
   /** Id (`car-...`) of the accepted CreateAccount request; absent while CreateAccount was refused for now. */
   REQUEST_ID: 'CreateAccountRequestId',
 } as const;
+
+/**
+ * FailureReasons after which nothing was created and a new request may succeed: another change to
+ * the organization's accounts was in progress. Inside the wait they mean "submit again".
+ */
+const RETRY_LATER_REASONS: readonly string[] = ['CONCURRENT_ACCOUNT_MODIFICATION'];
 
 /** Tolerance between this function's clock and the timestamps AWS puts on CreateAccount requests. */
 const CLOCK_SLACK_MS = 5_000;
@@ -192,19 +199,8 @@ function retrying<T>(ctx: HandlerContext, call: () => Promise<T>): Promise<T> {
 
 const sameEmail = (a: string | undefined, b: string) => (a ?? '').toLowerCase() === b.toLowerCase();
 
-async function listAll<T>(fetch: (token?: string) => Promise<{ items?: T[]; next?: string }>): Promise<T[]> {
-  const all: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await fetch(token);
-    all.push(...(page.items ?? []));
-    token = page.next;
-  } while (token);
-  return all;
-}
-
 async function findAccountByEmail(email: string, ctx: HandlerContext): Promise<OrgAccount | undefined> {
-  const accounts = await listAll(async token => {
+  const accounts = await listAllPages(async token => {
     const page = await retrying(ctx, () => ctx.organizations.send(new ListAccountsCommand({ NextToken: token })));
     return { items: page.Accounts, next: page.NextToken };
   });
@@ -212,7 +208,7 @@ async function findAccountByEmail(email: string, ctx: HandlerContext): Promise<O
 }
 
 async function listCreateStatuses(state: CreateAccountState, ctx: HandlerContext): Promise<CreateAccountStatus[]> {
-  return listAll(async token => {
+  return listAllPages(async token => {
     const page = await retrying(ctx, () => ctx.organizations.send(new ListCreateAccountStatusCommand({ States: [state], NextToken: token })));
     return { items: page.CreateAccountStatuses, next: page.NextToken };
   });
@@ -239,15 +235,21 @@ async function ensureParent(accountId: string, parentId: string | undefined, ctx
     })));
   } catch (error) {
     // A concurrent retry of this same request may have moved it already.
-    if (!isError(error, 'DuplicateAccountException')) throw error;
+    if (isError(error, 'DuplicateAccountException')) return parentId;
+    if (isError(error, 'DestinationParentNotFoundException', 'InvalidInputException')) {
+      throw new UserError(`Cannot move account ${accountId} to ${parentId}: ${(error as Error).name}${reasonOf(error) ? ` ${reasonOf(error)}` : ''} (${(error as Error).message}). `
+        + `Check ${AccountProps.PARENT_ID}: it must be the root (r-...) or an OU (ou-...-...) of this organization that still exists.`);
+    }
+    // SourceParentNotFoundException: moved elsewhere between our look and the move; the next attempt converges.
+    throw error;
   }
   return parentId;
 }
 
-async function tagAccount(accountId: string, tags: readonly WireTag[], ctx: HandlerContext): Promise<void> {
-  if (tags.length === 0) return;
-  ctx.log('TagResource', { accountId, keys: tags.map(t => t.Key) });
-  await retrying(ctx, () => ctx.organizations.send(new TagResourceCommand({ ResourceId: accountId, Tags: [...tags] })));
+/** The id of the organization's root: where an account goes when the declared parent is removed. */
+async function rootId(ctx: HandlerContext): Promise<string | undefined> {
+  const out = await retrying(ctx, () => ctx.organizations.send(new ListRootsCommand({})));
+  return out.Roots?.[0]?.Id;
 }
 
 /** The attributes of the resource, under the contract's names, from the account as it is now. */
@@ -300,6 +302,7 @@ async function reconcileCreate(spec: AccountSpec, startedAt: number, ctx: Handle
   if (existing) return existing;
 
   const failed = (await listCreateStatuses('FAILED', ctx)).find(s => s.AccountName === spec.accountName
+    && !RETRY_LATER_REASONS.includes(s.FailureReason ?? '')
     && s.RequestedTimestamp !== undefined && new Date(s.RequestedTimestamp).getTime() >= startedAt - CLOCK_SLACK_MS);
   if (failed?.Id) throw new UserError(createAccountFailureMessage(failed.FailureReason, spec, failed.Id));
 
@@ -361,13 +364,16 @@ async function adopt(existing: OrgAccount, spec: AccountSpec, ctx: HandlerContex
   }
   ctx.log('adopting existing account', { accountId });
   const parentId = await ensureParent(accountId, spec.parentId, ctx);
-  await tagAccount(accountId, spec.tags, ctx);
+  // Only the declared keys are set: tags someone else put on the account stay.
+  await syncTags(accountId, [], spec.tags, ctx);
   return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx) };
 }
 
 async function finishCreate(accountId: string, spec: AccountSpec, ctx: HandlerContext): Promise<CreateProgress> {
   // New accounts land in the root.
   const parentId = await ensureParent(accountId, spec.parentId, ctx);
+  // CreateAccount carried the tags; this only adds what a request made without them lacks.
+  await syncTags(accountId, [], spec.tags, ctx);
   return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx) };
 }
 
@@ -388,10 +394,14 @@ async function pollCreate(spec: AccountSpec, data: Record<string, string>, ctx: 
       return { kind: 'waiting', requestId };
     }
     if (status?.State === 'FAILED') {
-      // Two attempts raced and the other one's account got the email: converge on that account.
-      const existing = status.FailureReason === 'EMAIL_ALREADY_EXISTS' ? await settleExisting(spec, startedAt, ctx) : undefined;
-      if (existing) return existing;
-      throw new UserError(createAccountFailureMessage(status.FailureReason, spec, requestId));
+      if (RETRY_LATER_REASONS.includes(status.FailureReason ?? '')) {
+        // Nothing was created: a later request can succeed, so this is waiting, not failure.
+        ctx.log('CreateAccount request failed for now, will submit again', { requestId, reason: status.FailureReason });
+      } else if (status.FailureReason !== 'EMAIL_ALREADY_EXISTS') {
+        throw new UserError(createAccountFailureMessage(status.FailureReason, spec, requestId));
+      }
+      // EMAIL_ALREADY_EXISTS: an attempt racing with this one may hold the email (a request still in
+      // progress, or its account): reconciling converges on it, and reports the failure otherwise.
     }
     if (status?.State === 'SUCCEEDED' && status.AccountId) {
       const account = await describeAccount(status.AccountId, ctx);
@@ -486,7 +496,9 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
       + `Revert Email to the account's current email ${account.Email}; change it in the console or with that OTP flow, then set Email to the new address.`);
   }
 
-  const parentId = await ensureParent(accountId, spec.parentId, ctx);
+  // A parent no longer declared means the default again: the root.
+  const desiredParent = spec.parentId ?? (old.parentId ? await rootId(ctx) : undefined);
+  const parentId = await ensureParent(accountId, desiredParent, ctx);
   if (account.Name !== spec.accountName) {
     ctx.log('PutAccountName', { accountId, from: account.Name, to: spec.accountName });
     // The management account names itself: PutAccountName refuses its own id as AccountId.
@@ -501,12 +513,8 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
         + `and the provider role needs account:PutAccountName. ${(error as Error).message}`);
     }
   }
-  const { set, remove } = diffTags(old.tags, spec.tags);
-  await tagAccount(accountId, set, ctx);
-  if (remove.length > 0) {
-    ctx.log('UntagResource', { accountId, keys: remove });
-    await retrying(ctx, () => ctx.organizations.send(new UntagResourceCommand({ ResourceId: accountId, TagKeys: remove })));
-  }
+  // Compared with the tags the account has now, so a retry or a rollback converges.
+  await syncTags(accountId, old.tags, spec.tags, ctx);
   return { PhysicalResourceId: accountId, Data: await attributes(accountId, parentId, ctx) };
 }
 

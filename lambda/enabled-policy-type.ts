@@ -1,6 +1,200 @@
-import { UserError } from './shared/errors';
-import type { ResourceHandler } from './shared/types';
+/**
+ * `Custom::Organizations_EnabledPolicyType`: a policy type enabled on a root.
+ *
+ * Physical id `<rootId>|<policyType>`, or `<rootId>|<policyType>|adopted` when the type was already
+ * enabled: removal disables only a type this stack enabled, never one that was on before (for
+ * example SCPs, which CreateOrganization enables by itself). Organizations enables and disables
+ * types asynchronously (PENDING_ENABLE, PENDING_DISABLE); isComplete waits until the root reports
+ * the change, so that policies of the type can be attached as soon as this resource is complete.
+ */
+import { DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListRootsCommand, PolicyType, Root } from '@aws-sdk/client-organizations';
+import { listAllPages } from './shared/attachments';
+import { isError, reasonOf, UserError } from './shared/errors';
+import { requiredString } from './shared/properties';
+import { withRetry } from './shared/retry';
+import type {
+  CreateEvent,
+  DeleteEvent,
+  HandlerContext,
+  IsCompleteRequest,
+  IsCompleteResponse,
+  OnEventResponse,
+  Properties,
+  ResourceHandler,
+  UpdateEvent,
+} from './shared/types';
+import { ADOPTED_SUFFIX, EnabledPolicyTypeProps, ID_SEPARATOR } from '../src/private/contract';
 
-// PLACEHOLDER: replaced by the real module.
-const notYet = async (): Promise<never> => { throw new UserError('enabled-policy-type: not implemented yet'); };
-export const enabledPolicyType: ResourceHandler = { onCreate: notYet, onUpdate: notYet, onDelete: notYet };
+/** The typed form of the resource's wire properties. */
+export interface EnabledPolicyTypeSpec {
+  readonly rootId: string;
+  readonly policyType: string;
+}
+
+/** What a physical id says: the root, the type, and whether the type was on before the stack. */
+export interface EnabledPolicyTypeId extends EnabledPolicyTypeSpec {
+  readonly adopted: boolean;
+}
+
+/** Parses `ResourceProperties` of an EnabledPolicyType. */
+export function parseEnabledPolicyTypeProps(props: Properties): EnabledPolicyTypeSpec {
+  return {
+    rootId: requiredString(props, EnabledPolicyTypeProps.ROOT_ID),
+    policyType: requiredString(props, EnabledPolicyTypeProps.POLICY_TYPE),
+  };
+}
+
+/** `<rootId>|<policyType>`, plus `|adopted` when the type was already enabled. */
+export function enabledPolicyTypePhysicalId(spec: EnabledPolicyTypeSpec, adopted: boolean): string {
+  return `${spec.rootId}${ID_SEPARATOR}${spec.policyType}${adopted ? ADOPTED_SUFFIX : ''}`;
+}
+
+/** The root and type a physical id names, or undefined for an id this handler never returned. */
+export function parseEnabledPolicyTypePhysicalId(physicalId: string): EnabledPolicyTypeId | undefined {
+  const adopted = physicalId.endsWith(ADOPTED_SUFFIX);
+  const [rootId, policyType, ...rest] = (adopted ? physicalId.slice(0, -ADOPTED_SUFFIX.length) : physicalId).split(ID_SEPARATOR);
+  if (!/^r-[0-9a-z]{4,32}$/.test(rootId ?? '') || !policyType || rest.length > 0) return undefined;
+  return { rootId, policyType, adopted };
+}
+
+const STATUS = { ENABLED: 'ENABLED', PENDING_ENABLE: 'PENDING_ENABLE', PENDING_DISABLE: 'PENDING_DISABLE' } as const;
+
+/** Retried like throttling: another enable or disable on the root is still being applied. */
+const CHANGES_IN_PROGRESS = ['PolicyChangesInProgressException'];
+
+const label = (spec: EnabledPolicyTypeSpec) => `policy type ${spec.policyType} on root ${spec.rootId}`;
+
+function notAvailableMessage(spec: EnabledPolicyTypeSpec, detail: string): string {
+  return `Cannot enable ${label(spec)}: the organization only has consolidated billing features (${detail}), and policy types need all features. `
+    + 'Set the Organization\'s featureSet to ALL (which starts the "enable all features" handshake that every invited member account must approve), '
+    + 'or enable all features in the AWS Organizations console; then deploy again.';
+}
+
+/** A refused EnablePolicyType as a message the user can act on. */
+function enableError(error: unknown, spec: EnabledPolicyTypeSpec): unknown {
+  const detail = `${(error as Error).name}${reasonOf(error) ? ` ${reasonOf(error)}` : ''}`;
+  if (isError(error, 'PolicyTypeNotAvailableForOrganizationException')) return new UserError(notAvailableMessage(spec, detail));
+  if (isError(error, 'ConstraintViolationException') && reasonOf(error) === 'ORGANIZATION_NOT_IN_ALL_FEATURES_MODE') {
+    return new UserError(notAvailableMessage(spec, detail));
+  }
+  if (isError(error, 'RootNotFoundException')) {
+    return new UserError(`Cannot enable ${label(spec)}: the root ${spec.rootId} does not exist in this organization (RootNotFoundException). Check ${EnabledPolicyTypeProps.ROOT_ID} (the root id r-..., from organization.root or \`aws organizations list-roots\`).`);
+  }
+  if (isError(error, 'InvalidInputException')) {
+    return new UserError(`Cannot enable ${label(spec)}: AWS Organizations rejected the request (${detail}: ${(error as Error).message}). Check ${EnabledPolicyTypeProps.POLICY_TYPE} `
+      + '(one of SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY, TAG_POLICY, BACKUP_POLICY, AISERVICES_OPT_OUT_POLICY, CHATBOT_POLICY, DECLARATIVE_POLICY_EC2, ...) '
+      + `and ${EnabledPolicyTypeProps.ROOT_ID}.`);
+  }
+  return error;
+}
+
+async function findRoot(rootId: string, ctx: HandlerContext): Promise<Root | undefined> {
+  const roots = await listAllPages(async token => {
+    const page = await withRetry(() => ctx.organizations.send(new ListRootsCommand({ NextToken: token })), { deadline: ctx.deadline });
+    return { items: page.Roots, next: page.NextToken };
+  });
+  return roots.find(r => r.Id === rootId);
+}
+
+/** The type's status on the root (`ENABLED`, `PENDING_ENABLE`, `PENDING_DISABLE`), or undefined when it is off. */
+async function statusOf(spec: EnabledPolicyTypeSpec, ctx: HandlerContext): Promise<string | undefined> {
+  const root = await findRoot(spec.rootId, ctx);
+  if (!root) {
+    throw new UserError(`Cannot enable ${label(spec)}: the root ${spec.rootId} does not exist in this organization. Check ${EnabledPolicyTypeProps.ROOT_ID} (the root id r-..., from organization.root or \`aws organizations list-roots\`).`);
+  }
+  return root.PolicyTypes?.find(p => p.Type === spec.policyType)?.Status;
+}
+
+/** `EnablePolicyType`; returns false when the type turned out to be enabled already. */
+async function enable(spec: EnabledPolicyTypeSpec, ctx: HandlerContext): Promise<boolean> {
+  ctx.log('EnablePolicyType', { rootId: spec.rootId, policyType: spec.policyType });
+  try {
+    await withRetry(() => ctx.organizations.send(new EnablePolicyTypeCommand({ RootId: spec.rootId, PolicyType: spec.policyType as PolicyType })),
+      { deadline: ctx.deadline, also: CHANGES_IN_PROGRESS });
+    return true;
+  } catch (error) {
+    if (isError(error, 'PolicyTypeAlreadyEnabledException')) return false;
+    throw enableError(error, spec);
+  }
+}
+
+/**
+ * Enables the type, or adopts it when it is already enabled (or being enabled). A retry of a
+ * Create whose first attempt enabled the type cannot tell that it did, and so adopts: the safe
+ * side, which keeps the type on at removal rather than disable one the stack may not own.
+ */
+async function enableOrAdopt(spec: EnabledPolicyTypeSpec, ctx: HandlerContext): Promise<OnEventResponse> {
+  const status = await statusOf(spec, ctx);
+  if (status === STATUS.ENABLED || status === STATUS.PENDING_ENABLE) {
+    ctx.log('policy type already enabled, adopting it', { rootId: spec.rootId, policyType: spec.policyType, status });
+    return { PhysicalResourceId: enabledPolicyTypePhysicalId(spec, true) };
+  }
+  const enabled = await enable(spec, ctx);
+  return { PhysicalResourceId: enabledPolicyTypePhysicalId(spec, !enabled) };
+}
+
+async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  return enableOrAdopt(parseEnabledPolicyTypeProps(event.ResourceProperties), ctx);
+}
+
+async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const spec = parseEnabledPolicyTypeProps(event.ResourceProperties);
+  const current = parseEnabledPolicyTypePhysicalId(event.PhysicalResourceId);
+  if (!current || current.rootId !== spec.rootId || current.policyType !== spec.policyType) {
+    // Another root or type is another resource: the new id makes CloudFormation remove the old one afterwards.
+    ctx.log('replacing enabled policy type', { from: event.PhysicalResourceId, rootId: spec.rootId, policyType: spec.policyType });
+    return enableOrAdopt(spec, ctx);
+  }
+  // Same type on the same root: keep the id (and so the ownership); enable it again if someone disabled it.
+  const status = await statusOf(spec, ctx);
+  if (status !== STATUS.ENABLED && status !== STATUS.PENDING_ENABLE) await enable(spec, ctx);
+  return { PhysicalResourceId: event.PhysicalResourceId };
+}
+
+async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const id = parseEnabledPolicyTypePhysicalId(event.PhysicalResourceId);
+  if (!id) return {};
+  if (id.adopted) {
+    ctx.log('leaving adopted policy type enabled', { rootId: id.rootId, policyType: id.policyType });
+    return {};
+  }
+  ctx.log('DisablePolicyType', { rootId: id.rootId, policyType: id.policyType });
+  try {
+    // Policies of the type that are still attached are detached by Organizations itself.
+    await withRetry(() => ctx.organizations.send(new DisablePolicyTypeCommand({ RootId: id.rootId, PolicyType: id.policyType as PolicyType })),
+      { deadline: ctx.deadline, also: CHANGES_IN_PROGRESS });
+  } catch (error) {
+    if (isError(error, 'PolicyTypeNotEnabledException', 'RootNotFoundException', 'AWSOrganizationsNotInUseException')) return {};
+    throw error;
+  }
+  return {};
+}
+
+/**
+ * Create and Update are complete once the root reports the type ENABLED; a Delete that disabled
+ * the type, once the root no longer lists it. A type that vanished while being enabled is enabled
+ * again, so that the wait converges instead of lasting until the provider's timeout.
+ */
+async function isComplete(event: IsCompleteRequest, ctx: HandlerContext): Promise<IsCompleteResponse> {
+  const id = parseEnabledPolicyTypePhysicalId(event.PhysicalResourceId ?? '');
+  if (!id) return { IsComplete: true };
+  if (event.RequestType === 'Delete') {
+    if (id.adopted) return { IsComplete: true };
+    try {
+      const root = await findRoot(id.rootId, ctx);
+      // A root (or organization) that is gone leaves nothing to wait for.
+      return { IsComplete: root?.PolicyTypes?.find(p => p.Type === id.policyType)?.Status !== STATUS.PENDING_DISABLE };
+    } catch (error) {
+      if (isError(error, 'AWSOrganizationsNotInUseException')) return { IsComplete: true };
+      throw error;
+    }
+  }
+  const status = await statusOf(id, ctx);
+  if (status === STATUS.ENABLED) return { IsComplete: true };
+  if (status === undefined) await enable(id, ctx);
+  ctx.log('waiting for policy type', { rootId: id.rootId, policyType: id.policyType, status: status ?? 'not enabled' });
+  return { IsComplete: false };
+}
+
+/** The handler of `Custom::Organizations_EnabledPolicyType`. */
+export const enabledPolicyType: ResourceHandler = { onCreate, onUpdate, onDelete, isComplete };

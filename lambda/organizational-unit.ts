@@ -1,6 +1,224 @@
-import { UserError } from './shared/errors';
-import type { ResourceHandler } from './shared/types';
+/**
+ * `Custom::Organizations_OrganizationalUnit`: an OU under a root or another OU.
+ *
+ * Create adopts the OU of the same name under the same parent (a retry, or an OU made by hand), so
+ * every retry converges on one OU. A rename happens in place; a new parent replaces the OU, because
+ * Organizations cannot move OUs: the new OU is created under the new parent, the accounts and OUs
+ * the app declares in it follow through their own updates, and CloudFormation deletes the old,
+ * by then empty, OU afterwards. Delete never empties an OU: one that still holds accounts or OUs
+ * is an error that names them.
+ */
+import {
+  Account as OrgAccount,
+  CreateOrganizationalUnitCommand,
+  DeleteOrganizationalUnitCommand,
+  DescribeOrganizationalUnitCommand,
+  ListAccountsForParentCommand,
+  ListOrganizationalUnitsForParentCommand,
+  OrganizationalUnit,
+  UpdateOrganizationalUnitCommand,
+} from '@aws-sdk/client-organizations';
+import { listAllPages } from './shared/attachments';
+import { isError, reasonOf, UserError } from './shared/errors';
+import { optionalString, requiredString, tagList } from './shared/properties';
+import { withRetry } from './shared/retry';
+import { syncTags } from './shared/tags';
+import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
+import { OrganizationalUnitAttrs, OrganizationalUnitProps, WireTag } from '../src/private/contract';
 
-// PLACEHOLDER: replaced by the real module.
-const notYet = async (): Promise<never> => { throw new UserError('organizational-unit: not implemented yet'); };
-export const organizationalUnit: ResourceHandler = { onCreate: notYet, onUpdate: notYet, onDelete: notYet };
+/** The typed form of the resource's wire properties. */
+export interface OrganizationalUnitSpec {
+  readonly name: string;
+  /** A root (`r-...`) or an OU (`ou-...-...`). */
+  readonly parentId: string;
+  readonly tags: WireTag[];
+}
+
+/** Parses `ResourceProperties` of an OrganizationalUnit. */
+export function parseOrganizationalUnitProps(props: Properties): OrganizationalUnitSpec {
+  return {
+    name: requiredString(props, OrganizationalUnitProps.NAME),
+    parentId: requiredString(props, OrganizationalUnitProps.PARENT_ID),
+    tags: tagList(props, OrganizationalUnitProps.TAGS),
+  };
+}
+
+const label = (spec: Pick<OrganizationalUnitSpec, 'name' | 'parentId'>) => `OrganizationalUnit "${spec.name}" under ${spec.parentId}`;
+
+/** A refusal of CreateOrganizationalUnit, UpdateOrganizationalUnit or TagResource as a message naming the OU and the way out. */
+function ouError(error: unknown, spec: OrganizationalUnitSpec): unknown {
+  const what = label(spec);
+  if (isError(error, 'ParentNotFoundException')) {
+    return new UserError(`${what}: the parent ${spec.parentId} does not exist in this organization (ParentNotFoundException). Check ${OrganizationalUnitProps.PARENT_ID} (a root r-... or an OU ou-...-... of this organization).`);
+  }
+  if (isError(error, 'ConstraintViolationException')) {
+    const advice: Record<string, string> = {
+      OU_DEPTH_LIMIT_EXCEEDED: 'the OU would be nested deeper than AWS Organizations allows (5 levels of OUs under the root; OU_DEPTH_LIMIT_EXCEEDED). Place it under a parent closer to the root.',
+      OU_NUMBER_LIMIT_EXCEEDED: 'the organization already has the maximum number of OUs (2,000; OU_NUMBER_LIMIT_EXCEEDED). Delete unused OUs first.',
+      MAX_TAG_LIMIT_EXCEEDED: 'the OU would have more than 50 tags (MAX_TAG_LIMIT_EXCEEDED). Remove some Tags.',
+      TAG_POLICY_VIOLATION: 'its tags do not comply with the tag policy in force (TAG_POLICY_VIOLATION). Fix the Tags.',
+    };
+    const reason = reasonOf(error);
+    return new UserError(`${what}: ${advice[reason ?? ''] ?? `${reason ?? 'ConstraintViolationException'}: ${(error as Error).message}`}`);
+  }
+  if (isError(error, 'InvalidInputException')) {
+    return new UserError(`${what}: AWS Organizations rejected the request (InvalidInputException${reasonOf(error) ? ` ${reasonOf(error)}` : ''}: ${(error as Error).message}). `
+      + `Check ${OrganizationalUnitProps.NAME} (1 to 128 characters), ${OrganizationalUnitProps.PARENT_ID} and ${OrganizationalUnitProps.TAGS}.`);
+  }
+  return error;
+}
+
+async function listOusForParent(parentId: string, ctx: HandlerContext): Promise<OrganizationalUnit[]> {
+  return listAllPages(async token => {
+    const page = await withRetry(() => ctx.organizations.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: token })),
+      { deadline: ctx.deadline });
+    return { items: page.OrganizationalUnits, next: page.NextToken };
+  });
+}
+
+async function listAccountsForParent(parentId: string, ctx: HandlerContext): Promise<OrgAccount[]> {
+  return listAllPages(async token => {
+    const page = await withRetry(() => ctx.organizations.send(new ListAccountsForParentCommand({ ParentId: parentId, NextToken: token })),
+      { deadline: ctx.deadline });
+    return { items: page.Accounts, next: page.NextToken };
+  });
+}
+
+/** The OU of this name directly under the parent, if any (names are unique per parent). */
+async function findByName(spec: OrganizationalUnitSpec, ctx: HandlerContext): Promise<OrganizationalUnit | undefined> {
+  try {
+    return (await listOusForParent(spec.parentId, ctx)).find(ou => ou.Name === spec.name);
+  } catch (error) {
+    throw ouError(error, spec);
+  }
+}
+
+async function describe(ouId: string, ctx: HandlerContext): Promise<OrganizationalUnit | undefined> {
+  try {
+    const out = await withRetry(() => ctx.organizations.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: ouId })),
+      { deadline: ctx.deadline });
+    return out.OrganizationalUnit;
+  } catch (error) {
+    if (isError(error, 'OrganizationalUnitNotFoundException')) return undefined;
+    throw error;
+  }
+}
+
+async function adopt(ou: OrganizationalUnit, spec: OrganizationalUnitSpec, ctx: HandlerContext): Promise<OrganizationalUnit> {
+  ctx.log('adopting existing organizational unit', { ouId: ou.Id, name: spec.name, parentId: spec.parentId });
+  // Only the declared keys are set; tags someone else put on the OU stay.
+  await syncTags(ou.Id ?? '', [], spec.tags, ctx, error => ouError(error, spec));
+  return ou;
+}
+
+/** Creates the OU, or adopts the one of the same name under the same parent. */
+async function ensureOu(spec: OrganizationalUnitSpec, ctx: HandlerContext): Promise<OrganizationalUnit> {
+  ctx.log('CreateOrganizationalUnit', { name: spec.name, parentId: spec.parentId });
+  try {
+    const out = await withRetry(() => ctx.organizations.send(new CreateOrganizationalUnitCommand({
+      ParentId: spec.parentId,
+      Name: spec.name,
+      Tags: spec.tags.length > 0 ? [...spec.tags] : undefined,
+    })), { deadline: ctx.deadline });
+    return out.OrganizationalUnit ?? {};
+  } catch (error) {
+    if (!isError(error, 'DuplicateOrganizationalUnitException')) throw ouError(error, spec);
+    // A retry of this request, or an OU made outside the stack: either way it is the one the app declares.
+    const existing = await findByName(spec, ctx);
+    if (!existing?.Id) throw error;
+    return adopt(existing, spec, ctx);
+  }
+}
+
+function response(ou: OrganizationalUnit, spec: OrganizationalUnitSpec): OnEventResponse {
+  const id = ou.Id ?? '';
+  return {
+    PhysicalResourceId: id,
+    Data: {
+      [OrganizationalUnitAttrs.ID]: id,
+      [OrganizationalUnitAttrs.ARN]: ou.Arn ?? '',
+      [OrganizationalUnitAttrs.NAME]: ou.Name ?? spec.name,
+    },
+  };
+}
+
+async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const spec = parseOrganizationalUnitProps(event.ResourceProperties);
+  return response(await ensureOu(spec, ctx), spec);
+}
+
+async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const spec = parseOrganizationalUnitProps(event.ResourceProperties);
+  const old = parseOrganizationalUnitProps(event.OldResourceProperties);
+  if (spec.parentId !== old.parentId) {
+    // Organizations cannot move an OU. The new id makes CloudFormation delete the old OU once the
+    // children the app declares have moved; on rollback, the old OU is found again by name and adopted.
+    ctx.log('replacing organizational unit: ParentId changed', { ouId: event.PhysicalResourceId, from: old.parentId, to: spec.parentId });
+    return response(await ensureOu(spec, ctx), spec);
+  }
+  const ouId = event.PhysicalResourceId;
+  const current = await describe(ouId, ctx);
+  if (!current) {
+    // Deleted outside CloudFormation: create it again (under a new id) rather than fail forever.
+    ctx.log('organizational unit not found, creating it again', { ouId });
+    return response(await ensureOu(spec, ctx), spec);
+  }
+  let ou = current;
+  if (current.Name !== spec.name) {
+    // Checked before any change, so that a refused rename leaves the OU and its tags untouched.
+    const clash = await findByName(spec, ctx);
+    if (clash?.Id && clash.Id !== ouId) {
+      throw new UserError(`Cannot rename organizational unit ${ouId} from "${current.Name}" to "${spec.name}": another OU under ${spec.parentId} already has that name (${clash.Id}), and names are unique per parent (DuplicateOrganizationalUnitException). Choose another ${OrganizationalUnitProps.NAME}, or rename or delete ${clash.Id} first.`);
+    }
+    ctx.log('UpdateOrganizationalUnit', { ouId, from: current.Name, to: spec.name });
+    try {
+      const out = await withRetry(() => ctx.organizations.send(new UpdateOrganizationalUnitCommand({ OrganizationalUnitId: ouId, Name: spec.name })),
+        { deadline: ctx.deadline });
+      ou = out.OrganizationalUnit ?? { ...current, Name: spec.name };
+    } catch (error) {
+      throw ouError(error, spec);
+    }
+  }
+  await syncTags(ouId, old.tags, spec.tags, ctx, error => ouError(error, spec));
+  return response(ou, spec);
+}
+
+/** The message for an OU that cannot be deleted because it is not empty. */
+export function notEmptyMessage(ouId: string, name: string | undefined, accounts: readonly OrgAccount[], ous: readonly OrganizationalUnit[]): string {
+  const children = [
+    ...accounts.map(a => `account ${a.Id}${a.Name ? ` "${a.Name}"` : ''}`),
+    ...ous.map(o => `OU ${o.Id}${o.Name ? ` "${o.Name}"` : ''}`),
+  ];
+  return `Cannot delete organizational unit ${name ? `"${name}" ` : ''}(${ouId}): it still contains ${children.join(', ')}, and AWS Organizations deletes only empty OUs `
+    + '(OrganizationalUnitNotEmptyException). This stack does not manage them, or keeps them on removal (accounts are retained by default), '
+    + 'and never moves or deletes them on its own. Move them to another parent (`aws organizations move-account --account-id <id> '
+    + `--source-parent-id ${ouId} --destination-parent-id <parent>\`, or declare them in the app under another parent) or delete the child OUs, `
+    + 'then retry the deletion; or keep this OU (RemovalPolicy RETAIN).';
+}
+
+async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const ouId = event.PhysicalResourceId;
+  if (!ouId.startsWith('ou-')) return {};
+  const name = optionalString(event.ResourceProperties, OrganizationalUnitProps.NAME);
+  const refuseIfNotEmpty = async () => {
+    const [accounts, ous] = [await listAccountsForParent(ouId, ctx), await listOusForParent(ouId, ctx)];
+    if (accounts.length > 0 || ous.length > 0) throw new UserError(notEmptyMessage(ouId, name, accounts, ous));
+  };
+  try {
+    await refuseIfNotEmpty();
+    ctx.log('DeleteOrganizationalUnit', { ouId });
+    await withRetry(() => ctx.organizations.send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: ouId })), { deadline: ctx.deadline });
+  } catch (error) {
+    // Already gone (a retry, or deleted by hand), or the whole organization is.
+    if (isError(error, 'OrganizationalUnitNotFoundException', 'ParentNotFoundException', 'AWSOrganizationsNotInUseException')) return {};
+    if (isError(error, 'OrganizationalUnitNotEmptyException')) {
+      // Something moved in between our look and the delete.
+      await refuseIfNotEmpty();
+    }
+    throw error;
+  }
+  return {};
+}
+
+/** The handler of `Custom::Organizations_OrganizationalUnit`. */
+export const organizationalUnit: ResourceHandler = { onCreate, onUpdate, onDelete };

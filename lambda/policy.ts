@@ -12,18 +12,16 @@ import {
   DeletePolicyCommand,
   DescribePolicyCommand,
   ListPoliciesCommand,
-  ListTagsForResourceCommand,
   Policy as OrgPolicy,
   PolicySummary,
   PolicyType,
-  TagResourceCommand,
-  UntagResourceCommand,
   UpdatePolicyCommand,
 } from '@aws-sdk/client-organizations';
 import { assertNotLastScp, attachPolicy, describePolicy, detachPolicy, listAllPages, listTargetsForPolicy, PolicyRef } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
-import { diffTags, optionalString, requiredString, stringList, tagList } from './shared/properties';
+import { optionalString, requiredString, stringList, tagList } from './shared/properties';
 import { withRetry } from './shared/retry';
+import { syncTags } from './shared/tags';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
 import { PolicyAttrs, PolicyProps, WireTag } from '../src/private/contract';
 
@@ -145,35 +143,6 @@ async function reconcile(policyId: string, spec: PolicySpec, ctx: HandlerContext
   }
 }
 
-/**
- * Brings the declared tags onto the policy: keys in `newTags` are set, keys only in `oldTags` are
- * removed, and tags the stack never declared are left alone. Compared with the tags the policy has
- * now, so a retry changes nothing that is already right.
- */
-async function syncTags(policyId: string, oldTags: readonly WireTag[], spec: PolicySpec, ctx: HandlerContext): Promise<void> {
-  const diff = diffTags(oldTags, spec.tags);
-  if (spec.tags.length === 0 && diff.remove.length === 0) return;
-  const actual = new Map((await listAllPages(async token => {
-    const page = await withRetry(() => ctx.organizations.send(new ListTagsForResourceCommand({ ResourceId: policyId, NextToken: token })),
-      { deadline: ctx.deadline });
-    return { items: page.Tags, next: page.NextToken };
-  })).map(t => [t.Key, t.Value]));
-  const set = spec.tags.filter(t => actual.get(t.Key) !== t.Value);
-  const remove = diff.remove.filter(key => actual.has(key));
-  if (set.length > 0) {
-    ctx.log('TagResource', { policyId, keys: set.map(t => t.Key) });
-    try {
-      await withRetry(() => ctx.organizations.send(new TagResourceCommand({ ResourceId: policyId, Tags: set })), { deadline: ctx.deadline });
-    } catch (error) {
-      throw policyError(error, spec);
-    }
-  }
-  if (remove.length > 0) {
-    ctx.log('UntagResource', { policyId, keys: remove });
-    await withRetry(() => ctx.organizations.send(new UntagResourceCommand({ ResourceId: policyId, TagKeys: remove })), { deadline: ctx.deadline });
-  }
-}
-
 /** Adopts the policy of this name and type, or creates it; `created` tells which. */
 async function ensurePolicy(spec: PolicySpec, ctx: HandlerContext): Promise<{ summary: PolicySummary; created: boolean }> {
   const existing = await findByName(spec, ctx);
@@ -201,7 +170,7 @@ async function adopt(policyId: string, spec: PolicySpec, ctx: HandlerContext): P
   ctx.log('adopting existing policy', { policyId, name: spec.name, type: spec.type });
   const summary = await reconcile(policyId, spec, ctx);
   // Only the declared keys are set; tags someone else put on the policy stay.
-  await syncTags(policyId, [], spec, ctx);
+  await syncTags(policyId, [], spec.tags, ctx, error => policyError(error, spec));
   return summary;
 }
 
@@ -286,7 +255,7 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
   // Every refusal we can foresee is checked before the first change.
   await assertNotLastScp(policy, removed, ctx);
   const summary = await reconcile(policyId, spec, ctx);
-  await syncTags(policyId, old.tags, spec, ctx);
+  await syncTags(policyId, old.tags, spec.tags, ctx, error => policyError(error, spec));
   // Attach before detach, so that a target never goes through a moment with fewer policies.
   for (const targetId of added) await attachPolicy(policy, targetId, ctx);
   for (const targetId of removed) await detachPolicy(policy, targetId, ctx);

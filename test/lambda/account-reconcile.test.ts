@@ -26,7 +26,7 @@ const orgMock = mockClient(organizations);
 const ROOT = 'r-ab12';
 const OU = 'ou-ab12-cdef3456';
 
-function context(): HandlerContext {
+function context(): HandlerContext & { log: ReturnType<typeof memoryLogger> } {
   return { organizations, account: new AccountClient({ region: 'us-east-1' }), deadline: Date.now() + 5_000, log: memoryLogger() };
 }
 function event(extra: Record<string, string> = {}): CreateEvent {
@@ -96,5 +96,35 @@ test('a request that failed since this Create started is reported, not retried',
   statuses({ FAILED: [{ Id: 'car-failed', AccountName: 'Prod', State: 'FAILED', FailureReason: 'ACCOUNT_LIMIT_EXCEEDED', RequestedTimestamp: new Date() }] });
   const waiting = { ...event(), PhysicalResourceId: 'req-1', Data: { CreateStartedAt: String(Date.now() - 1_000) } };
   await expect(account.isComplete!(waiting, context())).rejects.toThrow(/car-failed .* FAILED with ACCOUNT_LIMIT_EXCEEDED: .*Service Quotas/);
+  expect(orgMock.commandCalls(CreateAccountCommand)).toHaveLength(0);
+});
+
+test('a request that failed with CONCURRENT_ACCOUNT_MODIFICATION is submitted again inside the wait, not reported', async () => {
+  orgMock.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-busy', State: 'FAILED', AccountName: 'Prod', FailureReason: 'CONCURRENT_ACCOUNT_MODIFICATION' } });
+  statuses({ FAILED: [{ Id: 'car-busy', AccountName: 'Prod', State: 'FAILED', FailureReason: 'CONCURRENT_ACCOUNT_MODIFICATION', RequestedTimestamp: new Date() }] });
+  orgMock.on(CreateAccountCommand).resolves({ CreateAccountStatus: { Id: 'car-again', State: 'IN_PROGRESS' } });
+  const ctx = context();
+  const waiting = { ...event(), PhysicalResourceId: 'req-1', Data: { CreateStartedAt: String(Date.now() - 1_000), CreateAccountRequestId: 'car-busy' } };
+  expect(await account.isComplete!(waiting, ctx)).toEqual({ IsComplete: false });
+  expect(orgMock.commandCalls(CreateAccountCommand)).toHaveLength(1);
+  expect(ctx.log.lines.map(l => l.message)).toContain('CreateAccount request failed for now, will submit again');
+});
+
+test('EMAIL_ALREADY_EXISTS while a racing request of the same resource is in progress: waits on that request', async () => {
+  orgMock.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-lost', State: 'FAILED', AccountName: 'Prod', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+  statuses({
+    IN_PROGRESS: [{ Id: 'car-winner', AccountName: 'Prod', State: 'IN_PROGRESS' }],
+    FAILED: [{ Id: 'car-lost', AccountName: 'Prod', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS', RequestedTimestamp: new Date() }],
+  });
+  const waiting = { ...event(), PhysicalResourceId: 'req-1', Data: { CreateStartedAt: String(Date.now() - 1_000), CreateAccountRequestId: 'car-lost' } };
+  expect(await account.isComplete!(waiting, context())).toEqual({ IsComplete: false });
+  expect(orgMock.commandCalls(CreateAccountCommand)).toHaveLength(0);
+});
+
+test('EMAIL_ALREADY_EXISTS with no racing request and no member of that email: the email is outside the organization', async () => {
+  orgMock.on(DescribeCreateAccountStatusCommand).resolves({ CreateAccountStatus: { Id: 'car-lost', State: 'FAILED', AccountName: 'Prod', FailureReason: 'EMAIL_ALREADY_EXISTS' } });
+  statuses({ FAILED: [{ Id: 'car-lost', AccountName: 'Prod', State: 'FAILED', FailureReason: 'EMAIL_ALREADY_EXISTS', RequestedTimestamp: new Date() }] });
+  const waiting = { ...event(), PhysicalResourceId: 'req-1', Data: { CreateStartedAt: String(Date.now() - 1_000), CreateAccountRequestId: 'car-lost' } };
+  await expect(account.isComplete!(waiting, context())).rejects.toThrow(/car-lost .* FAILED with EMAIL_ALREADY_EXISTS: the email prod@example.com already belongs to an AWS account outside this organization/);
   expect(orgMock.commandCalls(CreateAccountCommand)).toHaveLength(0);
 });

@@ -1,4 +1,4 @@
-import { CreateAccountCommand, DescribeAccountCommand, ListAccountsCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, CreateOrganizationalUnitCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
+import { CreateAccountCommand, DescribeAccountCommand, EnableAWSServiceAccessCommand, ListAccountsCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, CreateOrganizationalUnitCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
 import { accountCreateEvent, accountProps, runCreate } from './account-support';
 import { deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
 import { account, createAccountFailureMessage, parseAccountProps } from '../../lambda/account';
@@ -224,10 +224,33 @@ describe('Account handler against the emulator', () => {
       expect(mutatingCalls(h.emulator, since)).toEqual(['MoveAccount']);
     });
 
-    test('a name change calls PutAccountName and the attributes follow', async () => {
+    test('a parent no longer declared means the root again: the account moves back there', async () => {
+      const ou = await newOu('Undeclared Parent');
+      const { props, id } = await created('Parent Dropped', { ParentId: ou });
+      expect(await parentOf(id)).toBe(ou);
+      const { ParentId: _, ...withoutParent } = props;
+      const out = await account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, withoutParent, props), h.context());
+      expect(out.Data?.ParentId).toBe(rootId);
+      expect(await parentOf(id)).toBe(rootId);
+    });
+
+    test('a parent that does not exist: the message names ParentId and nothing changes', async () => {
+      const { props, id } = await created('Bad Parent');
+      const since = h.emulator.callLog.length;
+      const attempt = account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, { ...props, ParentId: 'ou-zzzz-zzzzzzzz' }, props), h.context());
+      await expect(attempt).rejects.toThrow(new RegExp(`Cannot move account ${id} to ou-zzzz-zzzzzzzz: .*Check ParentId`));
+      await expect(attempt).rejects.toBeInstanceOf(UserError);
+      expect(await parentOf(id)).toBe(rootId);
+      expect(h.emulator.callLog.slice(since).filter(c => c.outcome === 'OK' && !/^(Describe|List|Get)/.test(c.operation))).toEqual([]);
+    });
+
+    test('a name change calls PutAccountName and the attributes follow; without trusted access for account.amazonaws.com the message says so', async () => {
       const { props, id } = await created('Before Rename');
+      const rename = updateEvent(ResourceType.ACCOUNT, id, { ...props, AccountName: 'After Rename' }, props);
+      await expect(account.onUpdate(rename, h.context())).rejects.toThrow(/PutAccountName .* was denied renaming "Before Rename" to "After Rename".*trusted access for account.amazonaws.com/);
+      await h.organizations.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
       const ctx = h.context();
-      const out = await account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, { ...props, AccountName: 'After Rename' }, props), ctx);
+      const out = await account.onUpdate(rename, ctx);
       expect(out).toMatchObject({ PhysicalResourceId: id, Data: { AccountName: 'After Rename' } });
       expect((await h.organizations.send(new DescribeAccountCommand({ AccountId: id }))).Account!.Name).toBe('After Rename');
       expect(ctx.log.lines.filter(l => l.message === 'PutAccountName')).toHaveLength(1);

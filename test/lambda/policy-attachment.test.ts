@@ -89,6 +89,18 @@ describe('create', () => {
     expect(await policiesOn(ou)).toContain(policyId);
   });
 
+  test.each([
+    ['the root', () => rootId],
+    ['an account', () => h.emulator.managementAccountId],
+  ])('attaches to %s, and the Delete detaches from it', async (_, target) => {
+    const [policyId, targetId] = [await newPolicy(), target()];
+    const out = await policyAttachment.onCreate(createEvent(T, props(policyId, targetId)), h.context());
+    expect(out.PhysicalResourceId).toBe(`${policyId}|${targetId}`);
+    expect(await policiesOn(targetId)).toContain(policyId);
+    await policyAttachment.onDelete(deleteEvent(T, out.PhysicalResourceId!, props(policyId, targetId)), h.context());
+    expect(await policiesOn(targetId)).not.toContain(policyId);
+  });
+
   test('an attachment that already exists is done (DuplicatePolicyAttachmentException)', async () => {
     const [policyId, ou] = [await newPolicy(), await newOu()];
     const event = createEvent(T, props(policyId, ou));

@@ -1,0 +1,251 @@
+import { DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListRootsCommand, OrganizationsClient, PolicyType } from '@aws-sdk/client-organizations';
+import { createEvent, deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
+import {
+  enabledPolicyType,
+  enabledPolicyTypePhysicalId,
+  parseEnabledPolicyTypePhysicalId,
+  parseEnabledPolicyTypeProps,
+} from '../../lambda/enabled-policy-type';
+import { UserError } from '../../lambda/shared/errors';
+import type { IsCompleteRequest, OnEventRequest, OnEventResponse } from '../../lambda/shared/types';
+import { ResourceType } from '../../src/private/contract';
+
+const T = ResourceType.ENABLED_POLICY_TYPE;
+const SCP = 'SERVICE_CONTROL_POLICY';
+const TAG = 'TAG_POLICY';
+const BACKUP = 'BACKUP_POLICY';
+const AI = 'AISERVICES_OPT_OUT_POLICY';
+const CHATBOT = 'CHATBOT_POLICY';
+
+let h: Harness;
+let rootId: string;
+
+const mark = () => h.emulator.callLog.length;
+
+async function statusOf(type: string, harness = h): Promise<string | undefined> {
+  const root = (await harness.organizations.send(new ListRootsCommand({}))).Roots![0];
+  return root.PolicyTypes?.find(p => p.Type === type)?.Status;
+}
+
+/** isComplete until complete, as the provider's waiter would; bounded by a number of polls, not a clock. */
+async function settle(event: OnEventRequest, out: OnEventResponse): Promise<number> {
+  const physicalId = out.PhysicalResourceId ?? (event as { PhysicalResourceId?: string }).PhysicalResourceId;
+  const request = { ...event, ...out, PhysicalResourceId: physicalId } as IsCompleteRequest;
+  for (let poll = 1; poll <= 2000; poll++) {
+    const answer = await enabledPolicyType.isComplete!(request, h.context());
+    if (answer.IsComplete) return poll;
+    expect(answer.Data).toBeUndefined();
+    await new Promise(resolve => setTimeout(resolve, 5));
+  }
+  throw new Error('isComplete never completed');
+}
+
+async function create(type: string) {
+  const event = createEvent(T, { RootId: rootId, PolicyType: type });
+  const out = await enabledPolicyType.onCreate(event, h.context());
+  await settle(event, out);
+  return out.PhysicalResourceId!;
+}
+
+async function remove(physicalId: string, type: string) {
+  const event = deleteEvent(T, physicalId, { RootId: rootId, PolicyType: type });
+  const out = await enabledPolicyType.onDelete(event, h.context());
+  await settle(event, out);
+}
+
+/** Turns a type off outside the stack and waits until the root no longer lists it. */
+async function disableByHand(type: string) {
+  await h.organizations.send(new DisablePolicyTypeCommand({ RootId: rootId, PolicyType: type as PolicyType }));
+  for (let i = 0; i < 2000 && await statusOf(type) !== undefined; i++) await new Promise(resolve => setTimeout(resolve, 5));
+  expect(await statusOf(type)).toBeUndefined();
+}
+
+/** A client that runs `before` once, just before the first `name` command goes to the emulator: a real race, no mock. */
+function raceBefore(client: OrganizationsClient, name: string, before: () => Promise<unknown>): OrganizationsClient {
+  let done = false;
+  return {
+    send: async (command: { constructor: { name: string } }) => {
+      if (!done && command.constructor.name === name) {
+        done = true;
+        await before();
+      }
+      return client.send(command as any);
+    },
+  } as unknown as OrganizationsClient;
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  rootId = (await h.organizations.send(new ListRootsCommand({}))).Roots![0].Id!;
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('properties and physical ids', () => {
+  test('parses RootId and PolicyType', () => {
+    expect(parseEnabledPolicyTypeProps({ RootId: 'r-ab12', PolicyType: TAG })).toEqual({ rootId: 'r-ab12', policyType: TAG });
+    expect(() => parseEnabledPolicyTypeProps({ RootId: 'r-ab12' })).toThrow(/Property PolicyType is required/);
+  });
+
+  test('physical ids round-trip, with and without the adopted suffix', () => {
+    const spec = { rootId: 'r-ab12', policyType: TAG };
+    expect(enabledPolicyTypePhysicalId(spec, false)).toBe('r-ab12|TAG_POLICY');
+    expect(enabledPolicyTypePhysicalId(spec, true)).toBe('r-ab12|TAG_POLICY|adopted');
+    expect(parseEnabledPolicyTypePhysicalId('r-ab12|TAG_POLICY')).toEqual({ ...spec, adopted: false });
+    expect(parseEnabledPolicyTypePhysicalId('r-ab12|TAG_POLICY|adopted')).toEqual({ ...spec, adopted: true });
+  });
+
+  test('ids this handler never returned are not parsed', () => {
+    expect(parseEnabledPolicyTypePhysicalId('AWSCDK::CustomResourceProviderFramework::CREATE_FAILED')).toBeUndefined();
+    expect(parseEnabledPolicyTypePhysicalId('r-ab12')).toBeUndefined();
+    expect(parseEnabledPolicyTypePhysicalId('r-ab12|TAG_POLICY|extra')).toBeUndefined();
+  });
+});
+
+describe('Create', () => {
+  test('enables the type; isComplete waits until the root reports it ENABLED', async () => {
+    const event = createEvent(T, { RootId: rootId, PolicyType: TAG });
+    const since = mark();
+    const out = await enabledPolicyType.onCreate(event, h.context());
+    expect(out).toEqual({ PhysicalResourceId: `${rootId}|${TAG}` });
+    expect(mutatingCalls(h.emulator, since)).toEqual(['EnablePolicyType']);
+    await settle(event, out);
+    expect(await statusOf(TAG)).toBe('ENABLED');
+  });
+
+  test('a type that is already enabled is adopted without any change', async () => {
+    expect(await statusOf(SCP)).toBe('ENABLED');
+    const since = mark();
+    const out = await enabledPolicyType.onCreate(createEvent(T, { RootId: rootId, PolicyType: SCP }), h.context());
+    expect(out.PhysicalResourceId).toBe(`${rootId}|${SCP}|adopted`);
+    expect(mutatingCalls(h.emulator, since)).toEqual([]);
+  });
+
+  test('a retried Create converges: the type is enabled once, and the retry keeps it (adopted, the safe side)', async () => {
+    const event = createEvent(T, { RootId: rootId, PolicyType: BACKUP });
+    const first = await enabledPolicyType.onCreate(event, h.context());
+    const second = await enabledPolicyType.onCreate(event, h.context());
+    expect(first.PhysicalResourceId).toBe(`${rootId}|${BACKUP}`);
+    expect(second.PhysicalResourceId).toBe(`${rootId}|${BACKUP}|adopted`);
+    await settle(event, second);
+    expect(await statusOf(BACKUP)).toBe('ENABLED');
+    expect(h.emulator.callLog.filter(c => c.operation === 'EnablePolicyType' && (c.request as any).PolicyType === BACKUP)).toHaveLength(1);
+    await disableByHand(BACKUP);
+  });
+
+  test('a type enabled by someone else between the look and EnablePolicyType is adopted', async () => {
+    const organizations = raceBefore(h.organizations, 'EnablePolicyTypeCommand',
+      () => h.organizations.send(new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: AI as PolicyType })));
+    const out = await enabledPolicyType.onCreate(createEvent(T, { RootId: rootId, PolicyType: AI }), h.context({ organizations }));
+    expect(out.PhysicalResourceId).toBe(`${rootId}|${AI}|adopted`);
+    expect(h.emulator.callLog.filter(c => c.operation === 'EnablePolicyType').slice(-2).map(c => c.outcome))
+      .toEqual(['OK', 'PolicyTypeAlreadyEnabledException']);
+    await disableByHand(AI);
+  });
+
+  test('a root that does not exist is an error naming RootId, and nothing is called', async () => {
+    const since = mark();
+    const error = await enabledPolicyType.onCreate(createEvent(T, { RootId: 'r-zzzz', PolicyType: AI }), h.context()).catch(e => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.message).toMatch(/root r-zzzz does not exist in this organization\. Check RootId/);
+    expect(mutatingCalls(h.emulator, since)).toEqual([]);
+  });
+});
+
+describe('Update', () => {
+  test('the same type on the same root keeps its id and changes nothing', async () => {
+    const id = await create(AI);
+    const props = { RootId: rootId, PolicyType: AI };
+    const since = mark();
+    const out = await enabledPolicyType.onUpdate(updateEvent(T, id, props, props), h.context());
+    expect(out.PhysicalResourceId).toBe(id);
+    expect(mutatingCalls(h.emulator, since)).toEqual([]);
+    await remove(id, AI);
+  });
+
+  test('a type disabled outside the stack is enabled again under the same id', async () => {
+    const id = await create(AI);
+    await disableByHand(AI);
+    const props = { RootId: rootId, PolicyType: AI };
+    const event = updateEvent(T, id, props, props);
+    const out = await enabledPolicyType.onUpdate(event, h.context());
+    expect(out.PhysicalResourceId).toBe(id);
+    await settle(event, out);
+    expect(await statusOf(AI)).toBe('ENABLED');
+    await remove(id, AI);
+  });
+
+  test('another type is a replacement (new id); the swapped rollback keeps the old type on, marked adopted', async () => {
+    const oldId = await create(AI);
+    const before = { RootId: rootId, PolicyType: AI };
+    const after = { RootId: rootId, PolicyType: BACKUP };
+    const event = updateEvent(T, oldId, after, before);
+    const out = await enabledPolicyType.onUpdate(event, h.context());
+    expect(out.PhysicalResourceId).toBe(`${rootId}|${BACKUP}`);
+    await settle(event, out);
+    expect(await statusOf(BACKUP)).toBe('ENABLED');
+    // CloudFormation removes the old one only after the whole update succeeded.
+    expect(await statusOf(AI)).toBe('ENABLED');
+
+    const rollback = await enabledPolicyType.onUpdate(updateEvent(T, out.PhysicalResourceId!, before, after), h.context());
+    // The handler cannot prove that the stack enabled the old type, so it keeps it on at removal (the safe side).
+    expect(rollback.PhysicalResourceId).toBe(`${rootId}|${AI}|adopted`);
+    // Then CloudFormation deletes the replacement, which disables only the type it enabled.
+    await remove(out.PhysicalResourceId!, BACKUP);
+    expect(await statusOf(BACKUP)).toBeUndefined();
+    expect(await statusOf(AI)).toBe('ENABLED');
+    await disableByHand(AI);
+  });
+});
+
+describe('Delete', () => {
+  test('disables a type the stack enabled; isComplete waits until it is gone; a second delete is a no-op', async () => {
+    const type = CHATBOT;
+    const id = await create(type);
+    expect(id).toBe(`${rootId}|${type}`);
+    const since = mark();
+    await remove(id, type);
+    expect(mutatingCalls(h.emulator, since)).toEqual(['DisablePolicyType']);
+    expect(await statusOf(type)).toBeUndefined();
+    await expect(enabledPolicyType.onDelete(deleteEvent(T, id, {}), h.context())).resolves.toEqual({});
+  });
+
+  test('an adopted type stays enabled and nothing is called', async () => {
+    const since = mark();
+    await remove(`${rootId}|${SCP}|adopted`, SCP);
+    expect(mutatingCalls(h.emulator, since)).toEqual([]);
+    expect(await statusOf(SCP)).toBe('ENABLED');
+  });
+
+  test('an id this handler never returned is ignored', async () => {
+    const since = mark();
+    await expect(enabledPolicyType.onDelete(deleteEvent(T, 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', {}), h.context())).resolves.toEqual({});
+    expect(h.emulator.callLog.length).toBe(since);
+  });
+});
+
+describe('an organization with consolidated billing only', () => {
+  let cb: Harness;
+  beforeAll(async () => {
+    cb = await startHarness({ withOrganization: { featureSet: 'CONSOLIDATED_BILLING' } });
+  });
+  afterAll(async () => {
+    await cb?.stop();
+  });
+
+  test('enabling a type is refused with what to do', async () => {
+    const cbRoot = (await cb.organizations.send(new ListRootsCommand({}))).Roots![0].Id!;
+    const error = await enabledPolicyType.onCreate(createEvent(T, { RootId: cbRoot, PolicyType: SCP }), cb.context()).catch(e => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.message).toMatch(/consolidated billing features .*featureSet to ALL/);
+  });
+});
+
+test('a replacement by a type that is already enabled adopts it', async () => {
+  await h.organizations.send(new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: AI as PolicyType }));
+  const out = await enabledPolicyType.onUpdate(updateEvent(T, `${rootId}|${SCP}|adopted`, { RootId: rootId, PolicyType: AI }, { RootId: rootId, PolicyType: SCP }), h.context());
+  expect(out.PhysicalResourceId).toBe(`${rootId}|${AI}|adopted`);
+  await disableByHand(AI);
+});
