@@ -43,7 +43,7 @@ async function createOne(index: number, run: string, ctx: () => HandlerContext, 
 }
 
 async function measure(strategy: 'parallel' | 'serial', count: number, scale: number): Promise<Figures> {
-  const emulator = await Emulator.start({ withOrganization: true, timeScale: scale, quotas: { accountLimit: count + 10 } as any });
+  const emulator = await Emulator.start({ withOrganization: true, timeScale: scale, quotas: { maxAccounts: count + 10 } });
   const clients = clientsFor(emulator.endpoint);
   const ctx = () => ({ ...clients, deadline: Date.now() + 60_000 * scale + 5_000, log: memoryLogger() }) as HandlerContext;
   const started = Date.now();

@@ -1,6 +1,6 @@
-import { CreateAccountCommand, DescribeAccountCommand, EnableAWSServiceAccessCommand, ListAccountsCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, CreateOrganizationalUnitCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
+import { AcceptHandshakeCommand, CreateAccountCommand, InviteAccountToOrganizationCommand, DescribeAccountCommand, EnableAWSServiceAccessCommand, ListAccountsCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, CreateOrganizationalUnitCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
 import { accountCreateEvent, accountProps, runCreate } from './account-support';
-import { deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
+import { clientsFor, deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
 import { account, createAccountFailureMessage, parseAccountProps } from '../../lambda/account';
 import { UserError } from '../../lambda/shared/errors';
 import { ResourceType } from '../../src/private/contract';
@@ -330,12 +330,33 @@ describe('Account handler against the emulator', () => {
       expect(mutatingCalls(h.emulator, since)).toEqual(['CloseAccount']);
     });
 
-    test('REMOVE_FROM_ORGANIZATION removes the account; deleting again is done', async () => {
-      const { props, id } = await created('Removed');
+    test('REMOVE_FROM_ORGANIZATION of an account created less than 4 days ago is refused with the rule, and the account stays', async () => {
+      const { props, id } = await created('Too Young');
       const event = deleteEvent(ResourceType.ACCOUNT, id, { ...props, RemovalAction: 'REMOVE_FROM_ORGANIZATION' });
+      const error = await account.onDelete(event, h.context()).catch(e => e);
+      expect(error).toBeInstanceOf(UserError);
+      expect(error.message).toMatch(new RegExp(`Cannot remove account ${id} from the organization .*only be removed 4 days after its creation`));
+      expect(await accountsWithEmail(props.Email as string)).toHaveLength(1);
+    });
+
+    test('REMOVE_FROM_ORGANIZATION removes an invited account (no wait period); deleting again is done', async () => {
+      const email = 'invited-removed@example.com';
+      const id = h.emulator.createExternalAccount(email, 'Invited Removed');
+      const invitee = clientsFor(h.emulator.endpoint, { accessKeyId: id, secretAccessKey: 'x' });
+      try {
+        const invitation = await h.organizations.send(new InviteAccountToOrganizationCommand({ Target: { Type: 'ACCOUNT', Id: id } }));
+        await invitee.organizations.send(new AcceptHandshakeCommand({ HandshakeId: invitation.Handshake!.Id! }));
+      } finally {
+        invitee.organizations.destroy();
+        invitee.account.destroy();
+      }
+      expect(await accountsWithEmail(email)).toHaveLength(1);
+      const event = deleteEvent(ResourceType.ACCOUNT, id, { ...accountProps('Invited Removed'), Email: email, RemovalAction: 'REMOVE_FROM_ORGANIZATION' });
+      const since = h.emulator.callLog.length;
       await account.onDelete(event, h.context());
-      expect(await accountsWithEmail(props.Email as string)).toHaveLength(0);
+      expect(await accountsWithEmail(email)).toHaveLength(0);
       await expect(account.onDelete(event, h.context())).resolves.toEqual({});
+      expect(mutatingCalls(h.emulator, since)).toEqual(['RemoveAccountFromOrganization', 'RemoveAccountFromOrganization']);
     });
   });
 });

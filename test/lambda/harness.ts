@@ -32,9 +32,18 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-/** Starts an emulator (relaxed quotas, fast clock, organization created, unless options say otherwise). */
+/**
+ * Starts an emulator: no throttling, a fast clock, an organization created, and room for 1,000
+ * accounts (AWS's default quota of 10 would end most suites early), unless options say otherwise.
+ */
 export async function startHarness(options: EmulatorOptions = {}): Promise<Harness> {
-  const emulator = await Emulator.start({ relaxed: true, timeScale: 0.001, withOrganization: true, ...options });
+  const emulator = await Emulator.start({
+    relaxed: true,
+    timeScale: 0.001,
+    withOrganization: true,
+    ...options,
+    quotas: { maxAccounts: 1_000, ...options.quotas },
+  });
   const clients = clientsFor(emulator.endpoint);
   return {
     emulator,

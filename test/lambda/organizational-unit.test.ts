@@ -333,7 +333,7 @@ describe('under throttling and concurrent modification', () => {
     const before = { Name: uniqueName('faulty'), ParentId: rootId, Tags: [{ Key: 'a', Value: '1' }] };
     const after = { Name: uniqueName('faulty'), ParentId: rootId, Tags: [{ Key: 'b', Value: '2' }] };
     const faulty = async <R>(fn: () => Promise<R>): Promise<R> => {
-      h.emulator.setFaults({ TooManyRequestsException: 0.3, ConcurrentModificationException: 0.2 } as any, 11);
+      h.emulator.setFaults({ TooManyRequestsException: 0.3, ConcurrentModificationException: 0.2 }, 11);
       try {
         return await fn();
       } finally {
