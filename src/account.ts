@@ -1,0 +1,360 @@
+import { CustomResource, Duration, IResource, ITaggable, Lazy, RemovalPolicy, Resource, TagManager, TagType, Tokenization } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { IParent } from './organizational-unit';
+import type { IPolicy } from './policy';
+import { IPolicyTarget, PolicyAttachment } from './policy-attachment';
+import { attachPolicy } from './private/attach';
+import { AccountAttrs, AccountProps as Wire, ResourceType } from './private/contract';
+import { checkParent, childInfo } from './private/parent';
+import { MAX_CREATE_TIMEOUT, OrganizationsProvider } from './private/provider';
+import { claim, organizationOf, setTreeInfo } from './private/registry';
+import { validateTags } from './private/tags';
+import { fail, knownValue, Rules, validateString } from './private/validation';
+
+/** The service principal of Account Management, whose trusted access renaming member accounts needs. */
+const ACCOUNT_MANAGEMENT_PRINCIPAL = 'account.amazonaws.com';
+
+/** The shortest wait for a creation that makes sense: the first poll comes 30 seconds after the request. */
+const MIN_CREATE_TIMEOUT = Duration.minutes(1);
+
+/**
+ * What happens to an AWS account when its `Account` is removed from the app (or its stack deleted).
+ */
+export enum AccountRemovalAction {
+  /** Leave the account where it is, in the organization (CloudFormation `DeletionPolicy: Retain`). */
+  RETAIN = 'RETAIN',
+  /**
+   * Remove the account from the organization (`RemoveAccountFromOrganization`): it becomes a
+   * standalone account, which needs its own payment method and signed agreement, and only 4 days
+   * after its creation.
+   */
+  REMOVE_FROM_ORGANIZATION = 'REMOVE_FROM_ORGANIZATION',
+  /**
+   * Close the account (`CloseAccount`): it becomes PENDING_CLOSURE, then SUSPENDED, and AWS deletes
+   * its resources after 90 days.
+   */
+  CLOSE = 'CLOSE',
+}
+
+/**
+ * An AWS account of the organization, declared in this app or imported.
+ */
+export interface IAccount extends IResource, IPolicyTarget {
+  /**
+   * The account's id (12 digits).
+   *
+   * @attribute
+   */
+  readonly accountId: string;
+
+  /**
+   * The account's ARN in the organization.
+   *
+   * @attribute
+   */
+  readonly accountArn: string;
+}
+
+/** Properties of an {@link Account}. */
+export interface AccountProps {
+  /**
+   * The account's name: 1 to 50 printable ASCII characters. A new name renames the account
+   * (Account Management `PutAccountName`, which for member accounts needs trusted access for
+   * `account.amazonaws.com`: the Organization in the app enables it for you).
+   */
+  readonly accountName: string;
+
+  /**
+   * The email of the account's root user: 6 to 64 characters, unique across AWS. It identifies the
+   * account: an account of the organization with this email is adopted (see `adoptExisting`). It
+   * cannot change through CloudFormation (AWS needs a one-time password sent to the new address).
+   */
+  readonly email: string;
+
+  /**
+   * The root or OU to place the account in. A new parent moves the account (`MoveAccount`), and
+   * so does removing it (back to the root).
+   *
+   * @default - the root: a new account stays where `CreateAccount` puts it (the root), and an adopted one stays where it is
+   */
+  readonly parent?: IParent;
+
+  /**
+   * The name of the IAM role that `CreateAccount` creates in the new account, which the
+   * management account's principals can assume. Applies at creation only; a change is refused.
+   *
+   * @default 'OrganizationAccountAccessRole'
+   */
+  readonly roleName?: string;
+
+  /**
+   * Whether IAM users and roles of the account can see its billing information (if they have the
+   * permissions). Applies at creation only; a change is refused.
+   *
+   * @default true
+   */
+  readonly iamUserAccessToBilling?: boolean;
+
+  /**
+   * Tags of the account.
+   *
+   * @default - no tags
+   */
+  readonly tags?: { [key: string]: string };
+
+  /**
+   * What happens to the AWS account when this construct is removed from the app or its stack is
+   * deleted.
+   *
+   * @default AccountRemovalAction.RETAIN
+   */
+  readonly removalAction?: AccountRemovalAction;
+
+  /**
+   * Whether an account of the organization that already has this email is adopted (managed by
+   * this stack from then on) instead of refused. A new account is never created for an email
+   * that exists.
+   *
+   * @default true
+   */
+  readonly adoptExisting?: boolean;
+
+  /**
+   * How long to wait for `CreateAccount` to finish (and, with `AccountRemovalAction.CLOSE`, for a
+   * closure slot). CloudFormation waits at most one hour for a custom resource, so one deployment
+   * waits at most 45 minutes; a creation still in progress then fails the deployment, and the next
+   * deployment resumes waiting on the same request (no second account is created).
+   *
+   * @default Duration.minutes(45)
+   */
+  readonly createTimeout?: Duration;
+}
+
+/** Attributes of an account to import with {@link Account.fromAccountAttributes}. */
+export interface AccountAttributes {
+  /**
+   * The account's id (12 digits).
+   */
+  readonly accountId: string;
+
+  /**
+   * The account's ARN in the organization.
+   *
+   * @default - unknown: reading `accountArn` throws
+   */
+  readonly accountArn?: string;
+
+  /**
+   * The account's parent. It tells the app which root (and organization) the account belongs to.
+   *
+   * @default - unknown: the root of the app's only organization, if it has exactly one
+   */
+  readonly parent?: IParent;
+}
+
+abstract class AccountBase extends Resource implements IAccount {
+  public abstract readonly accountId: string;
+  public abstract readonly accountArn: string;
+
+  public get targetId(): string {
+    return this.accountId;
+  }
+
+  public attachPolicy(policy: IPolicy): PolicyAttachment {
+    return attachPolicy(policy, this);
+  }
+}
+
+/**
+ * An AWS account in the organization (`Custom::Organizations_Account`).
+ *
+ * Creation runs asynchronously (the provider polls `DescribeCreateAccountStatus`), so many
+ * accounts of a stack are created in parallel, as fast as AWS allows (5 at once). The account is
+ * retained when removed from the app unless `removalAction` says otherwise; an account is never
+ * created twice, replaced or silently changed.
+ *
+ * @resource Custom::Organizations_Account
+ * @see https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateAccount.html
+ */
+export class Account extends AccountBase implements ITaggable {
+  /**
+   * Imports an account by its id.
+   *
+   * @param scope the scope of the import
+   * @param id the construct id
+   * @param accountId the account's id (12 digits)
+   */
+  public static fromAccountId(scope: Construct, id: string, accountId: string): IAccount {
+    return Account.fromAccountAttributes(scope, id, { accountId });
+  }
+
+  /**
+   * Imports an account with its attributes.
+   *
+   * @param scope the scope of the import
+   * @param id the construct id
+   * @param attrs the account's attributes
+   */
+  public static fromAccountAttributes(scope: Construct, id: string, attrs: AccountAttributes): IAccount {
+    validateString(scope, 'accountId', attrs.accountId, Rules.ACCOUNT_ID);
+    return new ImportedAccount(scope, id, attrs);
+  }
+
+  /**
+   * The account's id (12 digits).
+   *
+   * @attribute
+   */
+  public readonly accountId: string;
+
+  /**
+   * The account's ARN in the organization.
+   *
+   * @attribute
+   */
+  public readonly accountArn: string;
+
+  /**
+   * The account's name, as AWS has it (an adopted account keeps its name until `accountName` changes).
+   *
+   * @attribute
+   */
+  public readonly accountName: string;
+
+  /**
+   * The email of the account's root user.
+   *
+   * @attribute
+   */
+  public readonly email: string;
+
+  /**
+   * The id of the root or OU the account is in.
+   *
+   * @attribute
+   */
+  public readonly parentId: string;
+
+  /**
+   * How the account joined the organization: `CREATED` or `INVITED`.
+   *
+   * @attribute
+   */
+  public readonly joinedMethod: string;
+
+  /**
+   * When the account joined the organization (ISO 8601).
+   *
+   * @attribute
+   */
+  public readonly joinedTimestamp: string;
+
+  /** The root or OU declared as the account's parent; undefined for the default (the root). */
+  public readonly parent?: IParent;
+
+  /** What happens to the AWS account when this construct is removed. */
+  public readonly removalAction: AccountRemovalAction;
+
+  /** Tags of the account. */
+  public readonly tags: TagManager;
+
+  private readonly resource: CustomResource;
+
+  constructor(scope: Construct, id: string, props: AccountProps) {
+    super(scope, id);
+
+    validateString(this, 'accountName', props.accountName, Rules.ACCOUNT_NAME);
+    validateString(this, 'email', props.email, Rules.EMAIL);
+    validateString(this, 'roleName', props.roleName, Rules.ROLE_NAME);
+    const timeout = props.createTimeout ?? MAX_CREATE_TIMEOUT;
+    this.checkCreateTimeout(timeout);
+    const email = knownValue(props.email, true);
+    if (email !== undefined) {
+      const holder = claim(this, 'account-email', email, this);
+      if (holder !== undefined) {
+        fail(this, `email ${props.email} is already the email of ${holder}: every AWS account has its own email, and one account is declared once.`);
+      }
+    }
+    if (props.parent) checkParent(this, 'parent', props.parent);
+    setTreeInfo(this, props.parent ? childInfo(this, 'parent', props.parent, 'account') : { kind: 'account' });
+
+    this.parent = props.parent;
+    this.removalAction = props.removalAction ?? AccountRemovalAction.RETAIN;
+    this.tags = new TagManager(TagType.KEY_VALUE, ResourceType.ACCOUNT, props.tags);
+    validateTags(this, this.tags);
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.ACCOUNT),
+      resourceType: ResourceType.ACCOUNT,
+      // RETAIN never reaches the handler: CloudFormation keeps the account without asking.
+      removalPolicy: this.removalAction === AccountRemovalAction.RETAIN ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      properties: {
+        [Wire.ACCOUNT_NAME]: props.accountName,
+        [Wire.EMAIL]: props.email,
+        [Wire.PARENT_ID]: props.parent?.targetId,
+        [Wire.ROLE_NAME]: props.roleName,
+        [Wire.IAM_USER_ACCESS_TO_BILLING]: props.iamUserAccessToBilling === undefined ? undefined : (props.iamUserAccessToBilling ? 'ALLOW' : 'DENY'),
+        [Wire.TAGS]: Lazy.any({ produce: () => this.tags.renderTags() }),
+        [Wire.ADOPT_EXISTING]: String(props.adoptExisting ?? true),
+        [Wire.REMOVAL_ACTION]: this.removalAction,
+        [Wire.CREATE_TIMEOUT_SECONDS]: Tokenization.stringifyNumber(timeout.toSeconds()),
+      },
+    });
+
+    this.accountId = this.resource.ref;
+    this.accountArn = this.resource.getAttString(AccountAttrs.ACCOUNT_ARN);
+    this.accountName = this.resource.getAttString(AccountAttrs.ACCOUNT_NAME);
+    this.email = this.resource.getAttString(AccountAttrs.EMAIL);
+    this.parentId = this.resource.getAttString(AccountAttrs.PARENT_ID);
+    this.joinedMethod = this.resource.getAttString(AccountAttrs.JOINED_METHOD);
+    this.joinedTimestamp = this.resource.getAttString(AccountAttrs.JOINED_TIMESTAMP);
+
+    // After the organization when the app declares it (an account without parent refers to nothing
+    // of it). Renaming a member account needs trusted access for Account Management: it is enabled
+    // once, before the accounts.
+    const organization = organizationOf(this);
+    if (organization?.resource) this.resource.node.addDependency(organization.resource);
+    if (organization?.enableAwsServiceAccess && organization.allFeatures) {
+      this.resource.node.addDependency(organization.enableAwsServiceAccess(ACCOUNT_MANAGEMENT_PRINCIPAL));
+    }
+  }
+
+  /**
+   * Not supported: what happens to an account on removal is `removalAction`.
+   *
+   * @param _policy ignored
+   */
+  public applyRemovalPolicy(_policy: RemovalPolicy): void {
+    fail(this, 'An Account takes no RemovalPolicy: set removalAction (AccountRemovalAction.RETAIN, REMOVE_FROM_ORGANIZATION or CLOSE) instead.');
+  }
+
+  private checkCreateTimeout(timeout: Duration): void {
+    if (timeout.isUnresolved()) return;
+    const seconds = timeout.toSeconds();
+    if (seconds < MIN_CREATE_TIMEOUT.toSeconds() || seconds > MAX_CREATE_TIMEOUT.toSeconds()) {
+      fail(this, `createTimeout must be between ${MIN_CREATE_TIMEOUT.toMinutes()} and ${MAX_CREATE_TIMEOUT.toMinutes()} minutes, got ${timeout.toHumanString()}. `
+        + 'CloudFormation waits at most one hour for a custom resource; a creation that takes longer fails the deployment, and the next '
+        + 'deployment resumes waiting on the same request.');
+    }
+  }
+}
+
+class ImportedAccount extends AccountBase {
+  public readonly accountId: string;
+  private readonly arn?: string;
+
+  constructor(scope: Construct, id: string, attrs: AccountAttributes) {
+    super(scope, id);
+    this.accountId = attrs.accountId;
+    this.arn = attrs.accountArn;
+    if (attrs.parent) checkParent(this, 'parent', attrs.parent);
+    setTreeInfo(this, attrs.parent ? childInfo(this, 'parent', attrs.parent, 'account') : { kind: 'account' });
+  }
+
+  public get accountArn(): string {
+    if (this.arn === undefined) {
+      fail(this, `accountArn of the imported account ${this.accountId} is unknown: import it with Account.fromAccountAttributes({ accountId, accountArn }).`);
+    }
+    return this.arn;
+  }
+}
