@@ -64,7 +64,17 @@ const bundle = project.addTask('bundle', {
   ],
 });
 project.preCompileTask.spawn(bundle);
+// ts-jest transpiles each file on its own (isolatedModules) and reports no type errors: check the
+// tests, and through them the emulator, the deployer and the example, with the compiler first.
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check the tests and the examples (jest only transpiles them)',
+  steps: [
+    { exec: 'tsc --noEmit -p test/tsconfig.json' },
+    { exec: 'tsc --noEmit -p examples/tsconfig.json' },
+  ],
+});
 // Construct tests synthesize the real asset, so `npx projen test` alone must bundle first too.
+project.testTask.prependSpawn(typecheck);
 project.testTask.prependSpawn(bundle);
 
 // The emulator, the local deployer and their CLI are plain TypeScript outside the jsii API.
@@ -85,6 +95,6 @@ const demo = project.addTask('demo', {
   description: 'Deploy the example landing zone to a local emulator, print it, then apply its second version',
 });
 demo.spawn(bundle);
-demo.exec('ts-node --transpile-only --project local/tsconfig.json local/demo.ts', { receiveArgs: true });
+demo.exec('ts-node --transpile-only --project examples/tsconfig.json examples/landing-zone/demo.ts', { receiveArgs: true });
 
 project.synth();
