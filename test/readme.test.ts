@@ -30,7 +30,10 @@ function diagnosticsOf(snippets: { line: number; code: string }[]): string[] {
     moduleResolution: ts.ModuleResolutionKind.Node16,
     esModuleInterop: true,
     types: ['node'],
-    paths: { 'cdk-organizations': [path.join(ROOT, 'src', 'index.ts')] },
+    paths: {
+      'cdk-organizations': [path.join(ROOT, 'src', 'index.ts')],
+      'cdk-organizations/lib/local/*': [path.join(ROOT, 'local', '*')],
+    },
   };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
