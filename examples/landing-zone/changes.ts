@@ -33,7 +33,11 @@ function added<T>(before: readonly T[] = [], after: readonly T[] = []): T[] {
 }
 
 /** The changes from `before` to `after`, one line each, `+` added, `-` removed, `~` changed. */
-export function organizationChanges(before: OrganizationTree, after: OrganizationTree, contents?: { before: PolicyContents; after: PolicyContents }): string[] {
+export function organizationChanges(
+  before: OrganizationTree,
+  after: OrganizationTree,
+  contents?: { before: PolicyContents; after: PolicyContents },
+): string[] {
   const lines: string[] = [];
   for (const service of added(before.trustedServices, after.trustedServices)) lines.push(`+ trusted access for ${service}`);
   for (const service of added(after.trustedServices, before.trustedServices)) lines.push(`- trusted access for ${service}`);

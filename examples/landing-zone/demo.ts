@@ -42,10 +42,10 @@ async function policyContents(endpoint: string): Promise<PolicyContents> {
   const roots = await client.paginate<{ PolicyTypes?: Array<{ Type: string; Status: string }> }>('ListRoots', {}, 'Roots');
   const types = new Set(roots.flatMap(r => (r.PolicyTypes ?? []).filter(t => t.Status === 'ENABLED').map(t => t.Type)));
   for (const type of types) {
-    for (const summary of await client.paginate<{ Id: string; AwsManaged: boolean }>('ListPolicies', { Filter: type }, 'Policies')) {
-      if (summary.AwsManaged) continue;
-      const { Policy } = await client.call<{ Policy: { Content: string } }>('DescribePolicy', { PolicyId: summary.Id });
-      contents.set(summary.Id, Policy.Content);
+    for (const policy of await client.paginate<{ Id: string; AwsManaged: boolean }>('ListPolicies', { Filter: type }, 'Policies')) {
+      if (policy.AwsManaged) continue;
+      const { Policy } = await client.call<{ Policy: { Content: string } }>('DescribePolicy', { PolicyId: policy.Id });
+      contents.set(policy.Id, Policy.Content);
     }
   }
   return contents;
