@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
 import { LandingZone, landingZoneApp, LandingZoneVersion } from '../../examples/landing-zone/app';
+import { listAllPages as all } from '../../lambda/shared/attachments';
 import { deploy, destroy, RunResult } from '../../local/deployer';
 import { Emulator, FaultSpec } from '../../local/emulator';
 import { Policy, PolicyContent, PolicyType } from '../../src';
@@ -42,17 +43,6 @@ interface Snapshot {
   /** Ids, to check that a rename kept the OU and an update kept the policy. */
   readonly ouIds: Record<string, string>;
   readonly policyIds: Record<string, string>;
-}
-
-async function all<T>(fetch: (token?: string) => Promise<{ items?: T[]; next?: string }>): Promise<T[]> {
-  const out: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await fetch(token);
-    out.push(...(page.items ?? []));
-    token = page.next;
-  } while (token);
-  return out;
 }
 
 async function snapshot(org: OrganizationsClient): Promise<Snapshot> {
