@@ -78,6 +78,15 @@ describe('OrganizationalUnit', () => {
     expect(() => Template.fromStack(stack)).toThrow(/Org\/Workloads.*tags: at most 50 tags per resource, got 51/);
   });
 
+  test.each([
+    ['cdk-organizations:owner', /tags: the key "cdk-organizations:owner" starts with "cdk-organizations:", which this library reserves/],
+    ['aws:cloudformation:stack-name', /tags: the key "aws:cloudformation:stack-name" starts with "aws:", which AWS reserves/],
+  ])('a tag key %s is refused at synth', (key, message) => {
+    const { stack, organization } = setUp();
+    new OrganizationalUnit(stack, 'Workloads', { organizationalUnitName: 'Workloads', parent: organization.root, tags: { [key]: 'x' } });
+    expect(() => Template.fromStack(stack)).toThrow(message);
+  });
+
   test('removalPolicy RETAIN', () => {
     const { stack, organization } = setUp();
     new OrganizationalUnit(stack, 'Workloads', { organizationalUnitName: 'Workloads', parent: organization.root, removalPolicy: RemovalPolicy.RETAIN });

@@ -156,3 +156,9 @@ export const HandlerEnv = {
   /** Base delay of the jittered backoff in milliseconds (tests make it small). */
   RETRY_BASE_MS: 'CDK_ORGANIZATIONS_RETRY_BASE_MS',
 } as const;
+
+/**
+ * Tag keys under this prefix record which resource of this library owns an OU, account, policy or
+ * setting (see lambda/shared/ownership.ts). They are the handlers' own: users cannot declare them.
+ */
+export const OWNERSHIP_TAG_PREFIX = 'cdk-organizations:';

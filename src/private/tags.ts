@@ -4,6 +4,7 @@
  */
 import { TagManager, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { OWNERSHIP_TAG_PREFIX } from './contract';
 import { MAX_TAGS } from './quotas';
 
 export function validateTags(scope: IConstruct, tags: TagManager): void {
@@ -17,6 +18,13 @@ export function validateTags(scope: IConstruct, tags: TagManager): void {
       for (const { Key: key, Value: value } of rendered) {
         if (!Token.isUnresolved(key) && (key.length < 1 || key.length > 128)) {
           errors.push(`tags: a tag key must be 1 to 128 characters long, got ${JSON.stringify(key)} (${key.length}).`);
+        }
+        if (!Token.isUnresolved(key) && key.toLowerCase().startsWith('aws:')) {
+          errors.push(`tags: the key ${JSON.stringify(key)} starts with "aws:", which AWS reserves for its own tags. Use another key.`);
+        }
+        if (!Token.isUnresolved(key) && key.startsWith(OWNERSHIP_TAG_PREFIX)) {
+          errors.push(`tags: the key ${JSON.stringify(key)} starts with "${OWNERSHIP_TAG_PREFIX}", which this library reserves for the tags `
+            + 'that record which resource owns what. Use another key.');
         }
         if (!Token.isUnresolved(value) && value.length > 256) {
           errors.push(`tags: the value of tag ${JSON.stringify(key)} must be at most 256 characters long, got ${value.length}.`);
