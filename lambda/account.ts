@@ -6,6 +6,11 @@
  * path that could call `CreateAccount` first looks for the account by email and for a request in
  * progress under the same name, so a retry after a crash, a timeout or a throttled call resumes
  * instead of duplicating.
+ *
+ * The other is to remove or close an account this resource does not own (shared/ownership.ts):
+ * `CreateAccount` carries the resource's owner tag, so the account is born owned and a retry
+ * recognises it; an account adopted by email is never removed or closed, whatever RemovalAction
+ * says, and one that another resource took over is left to it.
  */
 import { PutAccountNameCommand } from '@aws-sdk/client-account';
 import {
@@ -26,9 +31,10 @@ import {
 } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
+import { assertNoOwnershipKeys, Claim, OwnershipTags, ownerOf, ownershipIn, settleDelete, syncTagsAndClaim, undoCancelledCreate } from './shared/ownership';
 import { booleanProperty, numberProperty, optionalString, requiredString, tagList } from './shared/properties';
 import { RETRYABLE_ERRORS, withRetry } from './shared/retry';
-import { syncTags } from './shared/tags';
+import { listTags } from './shared/tags';
 import type {
   CreateEvent,
   DeleteEvent,
@@ -46,8 +52,11 @@ import { AccountAttrs, AccountProps, AccountRemovalAction, WireTag } from '../sr
 export const DEFAULT_ROLE_NAME = 'OrganizationAccountAccessRole';
 /** `IamUserAccessToBilling` when the property is absent, as documented for `CreateAccount`. */
 export const DEFAULT_IAM_USER_ACCESS_TO_BILLING = 'ALLOW';
-/** How long to wait for `CreateAccount` by default: 2 hours. */
-export const DEFAULT_CREATE_TIMEOUT_SECONDS = 7200;
+/**
+ * How long to wait for `CreateAccount` by default: 45 minutes, the most one deployment can wait
+ * (CloudFormation waits at most one hour for a custom resource, and the provider needs the rest).
+ */
+export const DEFAULT_CREATE_TIMEOUT_SECONDS = 2700;
 
 /**
  * Keys that onCreate passes to isComplete in `Data` while an account is being created. The
@@ -279,16 +288,18 @@ function overdue(spec: AccountSpec, startedAt: number): boolean {
 function timeoutError(spec: AccountSpec, requestId: string | undefined): UserError {
   const which = requestId ? `CreateAccount request ${requestId} is still IN_PROGRESS` : 'CreateAccount was refused for now (throttling or 5 creations already in progress) the whole time';
   return new UserError(`Account "${spec.accountName}" (${spec.email}): ${which} after ${spec.createTimeoutSeconds} s (${AccountProps.CREATE_TIMEOUT_SECONDS}). `
-    + 'Raise CreateTimeoutSeconds if creations take longer. Redeploying is safe: this resource resumes waiting on a request still in progress, '
-    + 'and adopts the account once it exists (which needs AdoptExisting, the default), so no second account is created.');
+    + 'Deploy again to keep waiting: this resource resumes waiting on the same request, and finds the account it created once it exists '
+    + '(by its owner tag), so no second account is created. Raising CreateTimeoutSeconds helps only up to '
+    + `${DEFAULT_CREATE_TIMEOUT_SECONDS} s (45 minutes): CloudFormation waits at most one hour for a custom resource in one deployment.`);
 }
 
 /**
  * One reconciliation step of a Create: finds a request in progress under the same name, then the
  * account by email, then a request of ours that failed, and only when none exists calls
- * CreateAccount. Repeating it any number of times creates at most one account.
+ * CreateAccount. Repeating it any number of times creates at most one account. `me` is the
+ * resource's owner identity (shared/ownership.ts), which CreateAccount puts on the account.
  */
-async function reconcileCreate(spec: AccountSpec, startedAt: number, ctx: HandlerContext): Promise<CreateProgress> {
+async function reconcileCreate(spec: AccountSpec, me: string, startedAt: number, ctx: HandlerContext): Promise<CreateProgress> {
   // Requests in progress first: one that completes while we look is then found by its email,
   // whereas looking in the other order could miss it in both places and create a second account.
   const inProgress = (await listCreateStatuses('IN_PROGRESS', ctx)).find(s => s.AccountName === spec.accountName);
@@ -298,7 +309,7 @@ async function reconcileCreate(spec: AccountSpec, startedAt: number, ctx: Handle
     return { kind: 'waiting', requestId: inProgress.Id };
   }
 
-  const existing = await settleExisting(spec, startedAt, ctx);
+  const existing = await settleExisting(spec, me, startedAt, ctx);
   if (existing) return existing;
 
   const failed = (await listCreateStatuses('FAILED', ctx)).find(s => s.AccountName === spec.accountName
@@ -307,30 +318,40 @@ async function reconcileCreate(spec: AccountSpec, startedAt: number, ctx: Handle
   if (failed?.Id) throw new UserError(createAccountFailureMessage(failed.FailureReason, spec, failed.Id));
 
   if (overdue(spec, startedAt)) throw timeoutError(spec, undefined);
-  return submitCreate(spec, ctx);
+  return submitCreate(spec, me, ctx);
 }
 
 /**
- * The account of the organization with this email, if any, finished as ours (created by a request
- * of this resource that an interrupted attempt made) or adopted.
+ * The account of the organization with this email, if any: finished as ours when it carries this
+ * resource's owner tag (its own CreateAccount, made by an interrupted attempt) or when a request of
+ * the same name succeeded within the wait window; otherwise adopted (no owner) or taken over from
+ * the resource that owns it (a renamed or moved construct).
  */
-async function settleExisting(spec: AccountSpec, startedAt: number, ctx: HandlerContext): Promise<CreateProgress | undefined> {
+async function settleExisting(spec: AccountSpec, me: string, startedAt: number, ctx: HandlerContext): Promise<CreateProgress | undefined> {
   const existing = await findAccountByEmail(spec.email, ctx);
   if (!existing?.Id) return undefined;
-  // A request accepted by an earlier, interrupted attempt counts as ours when it was made within
-  // the wait window before this Create started (the window such an attempt could have used).
-  const since = startedAt - spec.createTimeoutSeconds * 1000;
-  const succeeded = await listCreateStatuses('SUCCEEDED', ctx);
-  const ours = succeeded.find(s => s.AccountId === existing.Id && s.AccountName === spec.accountName
-    && s.RequestedTimestamp !== undefined && new Date(s.RequestedTimestamp).getTime() >= since);
-  if (ours) {
-    ctx.log('CreateAccount request already succeeded', { requestId: ours.Id, accountId: existing.Id });
-    return finishCreate(existing.Id, spec, ctx);
+  const tags = await listTags(existing.Id, ctx);
+  const { owner } = ownershipIn(tags, OwnershipTags.resource());
+  if (owner === me) {
+    ctx.log('found the account this resource created', { accountId: existing.Id });
+    return finishCreate(existing.Id, spec, me, ctx, tags);
   }
-  return adopt(existing, spec, ctx);
+  if (!owner) {
+    // A request accepted by an earlier, interrupted attempt counts as ours when it was made within
+    // the wait window before this Create started (the window such an attempt could have used).
+    const since = startedAt - spec.createTimeoutSeconds * 1000;
+    const succeeded = await listCreateStatuses('SUCCEEDED', ctx);
+    const ours = succeeded.find(s => s.AccountId === existing.Id && s.AccountName === spec.accountName
+      && s.RequestedTimestamp !== undefined && new Date(s.RequestedTimestamp).getTime() >= since);
+    if (ours) {
+      ctx.log('CreateAccount request already succeeded', { requestId: ours.Id, accountId: existing.Id });
+      return finishCreate(existing.Id, spec, me, ctx, tags);
+    }
+  }
+  return adopt(existing, spec, me, owner, ctx, tags);
 }
 
-async function submitCreate(spec: AccountSpec, ctx: HandlerContext): Promise<CreateProgress> {
+async function submitCreate(spec: AccountSpec, me: string, ctx: HandlerContext): Promise<CreateProgress> {
   ctx.log('CreateAccount', { accountName: spec.accountName });
   try {
     // One cheap attempt per poll: a refusal is retried by the next poll, not by sleeping here.
@@ -339,7 +360,8 @@ async function submitCreate(spec: AccountSpec, ctx: HandlerContext): Promise<Cre
       AccountName: spec.accountName,
       RoleName: spec.roleName,
       IamUserAccessToBilling: spec.iamUserAccessToBilling,
-      Tags: spec.tags.length > 0 ? [...spec.tags] : undefined,
+      // Born owned: a retry recognises its own account, and Delete may remove or close it.
+      Tags: [...spec.tags, { Key: OwnershipTags.resource().owner, Value: me }],
     })), { deadline: Math.min(ctx.deadline, Date.now() + 1_000) });
     const requestId = out.CreateAccountStatus?.Id;
     ctx.log('CreateAccount accepted', { requestId });
@@ -351,9 +373,22 @@ async function submitCreate(spec: AccountSpec, ctx: HandlerContext): Promise<Cre
   }
 }
 
-async function adopt(existing: OrgAccount, spec: AccountSpec, ctx: HandlerContext): Promise<CreateProgress> {
+/** The user's tags and the ownership of an account, in one ListTagsForResource and one TagResource at most. */
+function syncAccountTags(accountId: string, oldTags: readonly WireTag[], spec: AccountSpec, me: string, ctx: HandlerContext,
+  options: { current?: ReadonlyMap<string, string>; confirm?: boolean } = {}): Promise<Claim> {
+  // Only the declared keys are set: tags someone else put on the account stay.
+  return syncTagsAndClaim(accountId, oldTags, spec.tags, ctx, { ...options, me, created: false, what: `account "${spec.accountName}" (${accountId})` });
+}
+
+/**
+ * An existing account that no resource owns (`owner` undefined) is adopted, only with
+ * AdoptExisting; one that another resource of this library owns is taken over (a construct
+ * renamed or moved to another stack, whose Delete then leaves it to this resource).
+ */
+async function adopt(existing: OrgAccount, spec: AccountSpec, me: string, owner: string | undefined, ctx: HandlerContext,
+  current: ReadonlyMap<string, string>): Promise<CreateProgress> {
   const accountId = existing.Id!;
-  if (!spec.adoptExisting) {
+  if (!spec.adoptExisting && !owner) {
     throw new UserError(`Account "${spec.accountName}": an account with the email ${spec.email} is already a member of this organization (${accountId}, "${existing.Name}"), `
       + `and adoption is off (${AccountProps.ADOPT_EXISTING} "false"). Set adoptExisting to true to manage that account with this stack, `
       + 'or import it with Account.fromAccountId instead of creating it.');
@@ -362,23 +397,27 @@ async function adopt(existing: OrgAccount, spec: AccountSpec, ctx: HandlerContex
     // Adoption never renames silently; a later update of AccountName renames explicitly.
     ctx.log('adopted account has another name; not renaming it', { accountId, actualName: existing.Name, declaredName: spec.accountName });
   }
-  ctx.log('adopting existing account', { accountId });
+  ctx.log(owner ? 'taking over existing account from another resource' : 'adopting existing account', { accountId, owner });
   const parentId = await ensureParent(accountId, spec.parentId, ctx);
-  // Only the declared keys are set: tags someone else put on the account stay.
-  await syncTags(accountId, [], spec.tags, ctx);
+  await syncAccountTags(accountId, [], spec, me, ctx, { current });
   return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx) };
 }
 
-async function finishCreate(accountId: string, spec: AccountSpec, ctx: HandlerContext): Promise<CreateProgress> {
+async function finishCreate(accountId: string, spec: AccountSpec, me: string, ctx: HandlerContext,
+  current?: ReadonlyMap<string, string>): Promise<CreateProgress> {
   // New accounts land in the root.
   const parentId = await ensureParent(accountId, spec.parentId, ctx);
-  // CreateAccount carried the tags; this only adds what a request made without them lacks.
-  await syncTags(accountId, [], spec.tags, ctx);
+  // CreateAccount carried the tags; this only adds what a request made without them lacks. The
+  // account is this resource's only when it carries its owner tag (the request was its own).
+  const claim = await syncAccountTags(accountId, [], spec, me, ctx, { current });
+  if (claim === 'adopted') {
+    ctx.log('account created by a request without this resource\'s owner tag: adopted, never removed or closed by it', { accountId });
+  }
   return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx) };
 }
 
 /** One poll of a Create whose state is in `data`. */
-async function pollCreate(spec: AccountSpec, data: Record<string, string>, ctx: HandlerContext): Promise<CreateProgress> {
+async function pollCreate(spec: AccountSpec, me: string, data: Record<string, string>, ctx: HandlerContext): Promise<CreateProgress> {
   const startedAt = Number(data[CreateState.STARTED_AT]) || Date.now();
   const requestId = data[CreateState.REQUEST_ID];
   if (requestId) {
@@ -405,12 +444,12 @@ async function pollCreate(spec: AccountSpec, data: Record<string, string>, ctx: 
     }
     if (status?.State === 'SUCCEEDED' && status.AccountId) {
       const account = await describeAccount(status.AccountId, ctx);
-      if (sameEmail(account.Email, spec.email)) return finishCreate(status.AccountId, spec, ctx);
+      if (sameEmail(account.Email, spec.email)) return finishCreate(status.AccountId, spec, me, ctx);
       // The request resumed by name belonged to another account of the same name: look again.
       ctx.log('resumed request created another account; reconciling', { requestId, accountId: status.AccountId });
     }
   }
-  return reconcileCreate(spec, startedAt, ctx);
+  return reconcileCreate(spec, me, startedAt, ctx);
 }
 
 function createResponse(progress: CreateProgress, startedAt: number): OnEventResponse {
@@ -422,9 +461,10 @@ function createResponse(progress: CreateProgress, startedAt: number): OnEventRes
 
 async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const spec = parseAccountProps(event.ResourceProperties);
+  assertNoOwnershipKeys(spec.tags, AccountProps.TAGS, `Account "${spec.accountName}"`);
   const startedAt = Date.now();
   try {
-    return createResponse(await reconcileCreate(spec, startedAt, ctx), startedAt);
+    return createResponse(await reconcileCreate(spec, ownerOf(event), startedAt, ctx), startedAt);
   } catch (error) {
     // Throttled reads are normal: isComplete reconciles again on its next poll.
     if (!isError(error, ...RETRYABLE_ERRORS)) throw error;
@@ -441,7 +481,7 @@ async function isComplete(event: IsCompleteRequest, ctx: HandlerContext): Promis
   if (data[AccountAttrs.ACCOUNT_ID]) return { IsComplete: true };
   const spec = parseAccountProps(event.ResourceProperties);
   try {
-    const progress = await pollCreate(spec, data, ctx);
+    const progress = await pollCreate(spec, ownerOf(event), data, ctx);
     if (progress.kind === 'done') return { IsComplete: true, PhysicalResourceId: progress.accountId, Data: progress.data };
     return { IsComplete: false };
   } catch (error) {
@@ -466,6 +506,7 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
   const label = `Account "${spec.accountName}" (${accountId})`;
 
   // Refusals come before any mutation, so a refused update changes nothing.
+  assertNoOwnershipKeys(spec.tags, AccountProps.TAGS, label);
   const newOnly = creationOnly(spec);
   const oldOnly = creationOnly(old);
   for (const [name, value] of Object.entries(newOnly)) {
@@ -513,8 +554,9 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
         + `and the provider role needs account:PutAccountName. ${(error as Error).message}`);
     }
   }
-  // Compared with the tags the account has now, so a retry or a rollback converges.
-  await syncTags(accountId, old.tags, spec.tags, ctx);
+  // Compared with the tags the account has now, so a retry or a rollback converges; the same
+  // ListTagsForResource confirms the ownership (an adopted account stays adopted).
+  await syncAccountTags(accountId, old.tags, spec, ownerOf(event), ctx, { confirm: true });
   return { PhysicalResourceId: accountId, Data: await attributes(accountId, parentId, ctx) };
 }
 
@@ -545,16 +587,24 @@ async function tryClose(accountId: string, ctx: HandlerContext): Promise<boolean
 
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const accountId = event.PhysicalResourceId;
-  const removal = parseAccountProps(event.ResourceProperties).removalAction;
-  if (!/^\d{12}$/.test(accountId)) {
-    // The Create never produced an account (it failed before), so there is nothing to remove.
-    ctx.log('no account to delete', { physicalResourceId: accountId });
-    return {};
-  }
+  const spec = parseAccountProps(event.ResourceProperties);
+  const removal = spec.removalAction;
   if (removal === AccountRemovalAction.RETAIN) {
     ctx.log('retaining account', { accountId });
     return {};
   }
+  if (!/^\d{12}$/.test(accountId)) {
+    // CloudFormation never learnt the account: nothing is removed, but a takeover the Create made is given back.
+    return undoCancelledCreate(event, ctx, async () => {
+      const existing = await findAccountByEmail(spec.email, ctx);
+      return existing?.Id ? { resourceId: existing.Id, keys: OwnershipTags.resource(), what: `account ${existing.Id}` } : undefined;
+    });
+  }
+  // Only an account this resource owns is removed or closed: never one adopted by email (whatever
+  // RemovalAction says), nor one another resource took over.
+  const owned = { resourceId: accountId, keys: OwnershipTags.resource(), what: `account ${accountId}` };
+  const decision = await settleDelete(owned, ownerOf(event), ctx);
+  if (decision.kind !== 'destroy') return {};
   if (removal === AccountRemovalAction.REMOVE_FROM_ORGANIZATION) {
     ctx.log('RemoveAccountFromOrganization', { accountId });
     try {

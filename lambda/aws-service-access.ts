@@ -1,17 +1,21 @@
 /**
  * `Custom::Organizations_AwsServiceAccess`: trusted access of one AWS service to the organization.
  *
- * Physical id: the service principal, with `|adopted` appended when trusted access was already
- * enabled, so that removal disables only what this stack enabled. Enabling and disabling are
- * idempotent in Organizations, so retries converge.
+ * Removal disables only trusted access this resource owns (shared/ownership.ts): enabled by it,
+ * recorded in the root's tag `cdk-organizations:trusted-access/<principal>`, or taken over from
+ * another resource of this library. Physical id: the service principal, with `|adopted` appended
+ * when trusted access was on before without an owner (Delete decides from the tag alone).
+ * Enabling and disabling are idempotent in Organizations, so retries converge.
  */
 import {
   DisableAWSServiceAccessCommand,
   EnableAWSServiceAccessCommand,
   ListAWSServiceAccessForOrganizationCommand,
+  ListRootsCommand,
 } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
+import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
 import { withRetry } from './shared/retry';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
@@ -69,6 +73,28 @@ async function enabledPrincipals(ctx: HandlerContext): Promise<Set<string>> {
   return new Set(enabled.map(s => s.ServicePrincipal ?? ''));
 }
 
+/** The organization's root, which carries the ownership tag; undefined when there is no organization. */
+async function rootId(ctx: HandlerContext): Promise<string | undefined> {
+  try {
+    const out = await withRetry(() => ctx.organizations.send(new ListRootsCommand({})), { deadline: ctx.deadline });
+    return out.Roots?.[0]?.Id;
+  } catch (error) {
+    if (isError(error, 'AWSOrganizationsNotInUseException')) return undefined;
+    throw error;
+  }
+}
+
+/** Where the ownership of trusted access is recorded: a tag on the root. */
+function owned(spec: AwsServiceAccessSpec, root: string): Owned {
+  return { resourceId: root, keys: OwnershipTags.trustedAccess(spec.servicePrincipal), what: `trusted access for ${spec.servicePrincipal}` };
+}
+
+async function ownedOnRoot(spec: AwsServiceAccessSpec, ctx: HandlerContext): Promise<Owned> {
+  const root = await rootId(ctx);
+  if (!root) throw new Error('ListRoots returned no root');
+  return owned(spec, root);
+}
+
 async function enable(spec: AwsServiceAccessSpec, ctx: HandlerContext): Promise<void> {
   ctx.log('EnableAWSServiceAccess', { servicePrincipal: spec.servicePrincipal });
   try {
@@ -79,18 +105,23 @@ async function enable(spec: AwsServiceAccessSpec, ctx: HandlerContext): Promise<
   }
 }
 
-/** Enables trusted access, or adopts it when it is already enabled. */
-async function enableOrAdopt(spec: AwsServiceAccessSpec, ctx: HandlerContext): Promise<OnEventResponse> {
-  if ((await enabledPrincipals(ctx)).has(spec.servicePrincipal)) {
-    ctx.log('trusted access already enabled, adopting it', { servicePrincipal: spec.servicePrincipal });
-    return { PhysicalResourceId: awsServiceAccessPhysicalId(spec, true) };
-  }
-  await enable(spec, ctx);
-  return { PhysicalResourceId: awsServiceAccessPhysicalId(spec, false) };
+/**
+ * Enables trusted access and records that this resource did, or finds it enabled: then the root's
+ * tag tells whether it is this resource's own (a retry), another resource's (taken over), or
+ * nobody's (adopted: kept on at removal).
+ */
+async function enableOrAdopt(spec: AwsServiceAccessSpec, me: string, ctx: HandlerContext): Promise<OnEventResponse> {
+  const wasOn = (await enabledPrincipals(ctx)).has(spec.servicePrincipal);
+  const onRoot = await ownedOnRoot(spec, ctx);
+  const tags = wasOn ? undefined : await prepareClaim(onRoot, ctx);
+  if (!wasOn) await enable(spec, ctx);
+  const result = await claim(onRoot, me, ctx, { created: !wasOn, current: tags });
+  if (result === 'adopted') ctx.log('trusted access already enabled, adopting it', { servicePrincipal: spec.servicePrincipal });
+  return { PhysicalResourceId: awsServiceAccessPhysicalId(spec, result === 'adopted') };
 }
 
 async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
-  return enableOrAdopt(parseAwsServiceAccessProps(event.ResourceProperties), ctx);
+  return enableOrAdopt(parseAwsServiceAccessProps(event.ResourceProperties), ownerOf(event), ctx);
 }
 
 async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
@@ -99,29 +130,38 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
   if (current?.servicePrincipal !== spec.servicePrincipal) {
     // Another principal is another resource: the new id makes CloudFormation remove the old one afterwards.
     ctx.log('replacing trusted access', { from: event.PhysicalResourceId, to: spec.servicePrincipal });
-    return enableOrAdopt(spec, ctx);
+    return enableOrAdopt(spec, ownerOf(event), ctx);
   }
-  // Same principal: keep the id (and so the ownership); enable it again if someone disabled it.
+  // Same principal: keep the id; enable it again if someone disabled it, and confirm the ownership
+  // (adopted trusted access stays adopted; another resource's is taken over).
   if (!(await enabledPrincipals(ctx)).has(spec.servicePrincipal)) await enable(spec, ctx);
+  await claim(await ownedOnRoot(spec, ctx), ownerOf(event), ctx, { created: false, confirm: true });
   return { PhysicalResourceId: event.PhysicalResourceId };
 }
 
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const id = parseAwsServiceAccessPhysicalId(event.PhysicalResourceId);
-  if (!id) return {};
-  if (id.adopted) {
-    ctx.log('leaving adopted trusted access enabled', { servicePrincipal: id.servicePrincipal });
-    return {};
+  if (!id) {
+    // CloudFormation never learnt the id: nothing is disabled, but a takeover the Create made is given back.
+    return undoCancelledCreate(event, ctx, async () => ownedOnRoot(parseAwsServiceAccessProps(event.ResourceProperties), ctx));
   }
+  const root = await rootId(ctx);
+  if (!root) return {};
+  // The root's tag decides, not the physical id: trusted access is disabled only by the resource that owns it.
+  const decision = await settleDelete(owned(id, root), ownerOf(event), ctx);
+  if (decision.kind !== 'destroy') return {};
   try {
-    if (!(await enabledPrincipals(ctx)).has(id.servicePrincipal)) return {};
-    ctx.log('DisableAWSServiceAccess', { servicePrincipal: id.servicePrincipal });
-    await withRetry(() => ctx.organizations.send(new DisableAWSServiceAccessCommand({ ServicePrincipal: id.servicePrincipal })),
-      { deadline: ctx.deadline });
+    if ((await enabledPrincipals(ctx)).has(id.servicePrincipal)) {
+      ctx.log('DisableAWSServiceAccess', { servicePrincipal: id.servicePrincipal });
+      await withRetry(() => ctx.organizations.send(new DisableAWSServiceAccessCommand({ ServicePrincipal: id.servicePrincipal })),
+        { deadline: ctx.deadline });
+    }
   } catch (error) {
     if (isError(error, 'AWSOrganizationsNotInUseException')) return {};
     throw accessError(error, id, 'disable');
   }
+  // Disabled (or already off): nobody's any more, so a later Create finds it untagged.
+  await forget(owned(id, root), ctx);
   return {};
 }
 

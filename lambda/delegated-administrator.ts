@@ -5,6 +5,9 @@
  * Registration is idempotent (`AccountAlreadyRegisteredException` is success) and so is
  * deregistration (`AccountNotRegisteredException`). When Organizations refuses a principal, the
  * handler finds out whether trusted access is missing or the principal is unknown, and says which.
+ * Removal deregisters only a registration this resource owns (shared/ownership.ts): made by it,
+ * recorded in the account's tag `cdk-organizations:delegated-administrator/<principal>`, or taken
+ * over from another resource of this library; one that existed before is left in place.
  */
 import {
   DeregisterDelegatedAdministratorCommand,
@@ -15,6 +18,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
+import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
 import { withRetry } from './shared/retry';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
@@ -48,6 +52,13 @@ export function parseDelegatedAdministratorPhysicalId(physicalId: string): Deleg
 
 const label = (spec: DelegatedAdministratorSpec) => `account ${spec.accountId} as delegated administrator for ${spec.servicePrincipal}`;
 
+/** Where the ownership of the registration is recorded: a tag on the account. */
+const owned = (spec: DelegatedAdministratorSpec): Owned => ({
+  resourceId: spec.accountId,
+  keys: OwnershipTags.delegatedAdministrator(spec.servicePrincipal),
+  what: `delegated administrator ${spec.accountId} for ${spec.servicePrincipal}`,
+});
+
 function trustedAccessMessage(spec: DelegatedAdministratorSpec): string {
   return `Cannot register ${label(spec)}: trusted access is not enabled for ${spec.servicePrincipal}. Enable it first: `
     + `organization.enableAwsServiceAccess('${spec.servicePrincipal}') when the Organization is in the app (the DelegatedAdministrator construct `
@@ -79,18 +90,22 @@ async function trustedAccessEnabled(servicePrincipal: string, ctx: HandlerContex
   }
 }
 
-async function currentAdministrators(servicePrincipal: string, ctx: HandlerContext): Promise<string[]> {
+/** The delegated administrators of the service; undefined when Organizations does not say (for example without trusted access). */
+async function administrators(servicePrincipal: string, ctx: HandlerContext): Promise<Array<{ Id?: string; Name?: string }> | undefined> {
   try {
-    const admins = await listAllPages(async token => {
+    return await listAllPages(async token => {
       const page = await withRetry(() => ctx.organizations.send(new ListDelegatedAdministratorsCommand({
         ServicePrincipal: servicePrincipal, NextToken: token,
       })), { deadline: ctx.deadline });
       return { items: page.DelegatedAdministrators, next: page.NextToken };
     });
-    return admins.map(a => `${a.Id}${a.Name ? ` "${a.Name}"` : ''}`);
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+async function currentAdministrators(servicePrincipal: string, ctx: HandlerContext): Promise<string[]> {
+  return (await administrators(servicePrincipal, ctx) ?? []).map(a => `${a.Id}${a.Name ? ` "${a.Name}"` : ''}`);
 }
 
 /** A refused registration as a message the user can act on; asks Organizations what is missing when the error alone does not say. */
@@ -132,22 +147,41 @@ function managementAccountMessage(spec: DelegatedAdministratorSpec): string {
     + 'only a member account can be a delegated administrator (CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR). Choose a member account.';
 }
 
-async function register(spec: DelegatedAdministratorSpec, ctx: HandlerContext): Promise<OnEventResponse> {
+/**
+ * Registers the account, or finds it registered (looked up first, so that a redeploy makes no
+ * call that changes anything); then the account's tag tells whether the registration is this
+ * resource's own (a retry), another resource's (taken over), or nobody's (adopted: kept at removal).
+ */
+async function register(spec: DelegatedAdministratorSpec, me: string, ctx: HandlerContext, confirm = false): Promise<OnEventResponse> {
   const org = await withRetry(() => ctx.organizations.send(new DescribeOrganizationCommand({})), { deadline: ctx.deadline });
   if (org.Organization?.MasterAccountId === spec.accountId) throw new UserError(managementAccountMessage(spec));
-  ctx.log('RegisterDelegatedAdministrator', { accountId: spec.accountId, servicePrincipal: spec.servicePrincipal });
-  try {
-    await withRetry(() => ctx.organizations.send(new RegisterDelegatedAdministratorCommand({
-      AccountId: spec.accountId, ServicePrincipal: spec.servicePrincipal,
-    })), { deadline: ctx.deadline });
-  } catch (error) {
-    if (!isError(error, 'AccountAlreadyRegisteredException')) throw await registrationError(error, spec, ctx);
+  const registered = (await administrators(spec.servicePrincipal, ctx))?.some(a => a.Id === spec.accountId) ?? false;
+  let created = false;
+  let tags: ReadonlyMap<string, string> | undefined;
+  if (!registered) {
+    tags = await prepareClaim(owned(spec), ctx).catch(error => {
+      // An account outside the organization: the registration's own error says so.
+      if (isError(error, 'TargetNotFoundException')) return undefined;
+      throw error;
+    });
+    ctx.log('RegisterDelegatedAdministrator', { accountId: spec.accountId, servicePrincipal: spec.servicePrincipal });
+    try {
+      await withRetry(() => ctx.organizations.send(new RegisterDelegatedAdministratorCommand({
+        AccountId: spec.accountId, ServicePrincipal: spec.servicePrincipal,
+      })), { deadline: ctx.deadline });
+      created = true;
+    } catch (error) {
+      // Registered in between, by someone else: found, not made.
+      if (!isError(error, 'AccountAlreadyRegisteredException')) throw await registrationError(error, spec, ctx);
+    }
   }
+  const result = await claim(owned(spec), me, ctx, { created, current: tags, confirm });
+  if (result === 'adopted') ctx.log('account already registered, adopting the registration', { accountId: spec.accountId, servicePrincipal: spec.servicePrincipal });
   return { PhysicalResourceId: delegatedAdministratorPhysicalId(spec) };
 }
 
 async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
-  return register(parseDelegatedAdministratorProps(event.ResourceProperties), ctx);
+  return register(parseDelegatedAdministratorProps(event.ResourceProperties), ownerOf(event), ctx);
 }
 
 /** Nothing changes in place: a new pair is registered under a new id, and CloudFormation deregisters the old one. */
@@ -155,22 +189,31 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
   const spec = parseDelegatedAdministratorProps(event.ResourceProperties);
   if (delegatedAdministratorPhysicalId(spec) !== event.PhysicalResourceId) {
     ctx.log('replacing delegated administrator', { from: event.PhysicalResourceId, to: delegatedAdministratorPhysicalId(spec) });
+    return register(spec, ownerOf(event), ctx);
   }
-  return register(spec, ctx);
+  return register(spec, ownerOf(event), ctx, true);
 }
 
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const spec = parseDelegatedAdministratorPhysicalId(event.PhysicalResourceId);
-  if (!spec) return {};
+  if (!spec) {
+    // CloudFormation never learnt the id: nothing is deregistered, but a takeover the Create made is given back.
+    return undoCancelledCreate(event, ctx, async () => owned(parseDelegatedAdministratorProps(event.ResourceProperties)));
+  }
+  // Only a registration this resource owns is deregistered: the account's tag decides.
+  const decision = await settleDelete(owned(spec), ownerOf(event), ctx);
+  if (decision.kind !== 'destroy') return {};
   ctx.log('DeregisterDelegatedAdministrator', { accountId: spec.accountId, servicePrincipal: spec.servicePrincipal });
   try {
     await withRetry(() => ctx.organizations.send(new DeregisterDelegatedAdministratorCommand({
       AccountId: spec.accountId, ServicePrincipal: spec.servicePrincipal,
     })), { deadline: ctx.deadline });
   } catch (error) {
-    if (isError(error, 'AccountNotRegisteredException', 'AccountNotFoundException', 'AWSOrganizationsNotInUseException')) return {};
-    throw error;
+    if (isError(error, 'AccountNotFoundException', 'AWSOrganizationsNotInUseException')) return {};
+    if (!isError(error, 'AccountNotRegisteredException')) throw error;
   }
+  // Deregistered (or already not registered): nobody's any more, so a later Create finds it untagged.
+  await forget(owned(spec), ctx);
   return {};
 }
 

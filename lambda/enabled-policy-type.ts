@@ -1,15 +1,19 @@
 /**
  * `Custom::Organizations_EnabledPolicyType`: a policy type enabled on a root.
  *
- * Physical id `<rootId>|<policyType>`, or `<rootId>|<policyType>|adopted` when the type was already
- * enabled: removal disables only a type this stack enabled, never one that was on before (for
- * example SCPs, which CreateOrganization enables by itself). Organizations enables and disables
- * types asynchronously (PENDING_ENABLE, PENDING_DISABLE); isComplete waits until the root reports
- * the change, so that policies of the type can be attached as soon as this resource is complete.
+ * Removal disables only a type this resource owns (shared/ownership.ts): one it enabled, recorded
+ * in the root's tag `cdk-organizations:policy-type/<TYPE>`, or took over from another resource of
+ * this library; never one that was on before (for example SCPs, which CreateOrganization enables
+ * by itself), since disabling a type detaches every policy of that type in the organization.
+ * Physical id `<rootId>|<policyType>`, with `|adopted` appended when the type was on before
+ * without an owner (Delete decides from the tag alone). Organizations enables and disables types
+ * asynchronously (PENDING_ENABLE, PENDING_DISABLE); isComplete waits until the root reports the
+ * change, so that policies of the type can be attached as soon as this resource is complete.
  */
 import { DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListRootsCommand, PolicyType, Root } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
+import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
 import { withRetry } from './shared/retry';
 import type {
@@ -63,6 +67,11 @@ const STATUS = { ENABLED: 'ENABLED', PENDING_ENABLE: 'PENDING_ENABLE', PENDING_D
 const CHANGES_IN_PROGRESS = ['PolicyChangesInProgressException'];
 
 const label = (spec: EnabledPolicyTypeSpec) => `policy type ${spec.policyType} on root ${spec.rootId}`;
+
+/** Where the ownership of the type is recorded: a tag on the root. */
+const owned = (spec: EnabledPolicyTypeSpec): Owned => ({
+  resourceId: spec.rootId, keys: OwnershipTags.policyType(spec.policyType), what: label(spec),
+});
 
 function notAvailableMessage(spec: EnabledPolicyTypeSpec, detail: string): string {
   return `Cannot enable ${label(spec)}: the organization only has consolidated billing features (${detail}), and policy types need all features. `
@@ -119,22 +128,23 @@ async function enable(spec: EnabledPolicyTypeSpec, ctx: HandlerContext): Promise
 }
 
 /**
- * Enables the type, or adopts it when it is already enabled (or being enabled). A retry of a
- * Create whose first attempt enabled the type cannot tell that it did, and so adopts: the safe
- * side, which keeps the type on at removal rather than disable one the stack may not own.
+ * Enables the type and records that this resource did, or finds it enabled (or being enabled):
+ * then the root's tag tells whether it is this resource's own (a retry), another resource's (taken
+ * over), or nobody's (adopted: kept on at removal). A retry whose first attempt enabled the type
+ * but stopped before tagging the root finds no tag and adopts: the safe side.
  */
-async function enableOrAdopt(spec: EnabledPolicyTypeSpec, ctx: HandlerContext): Promise<OnEventResponse> {
+async function enableOrAdopt(spec: EnabledPolicyTypeSpec, me: string, ctx: HandlerContext): Promise<OnEventResponse> {
   const status = await statusOf(spec, ctx);
-  if (status === STATUS.ENABLED || status === STATUS.PENDING_ENABLE) {
-    ctx.log('policy type already enabled, adopting it', { rootId: spec.rootId, policyType: spec.policyType, status });
-    return { PhysicalResourceId: enabledPolicyTypePhysicalId(spec, true) };
-  }
-  const enabled = await enable(spec, ctx);
-  return { PhysicalResourceId: enabledPolicyTypePhysicalId(spec, !enabled) };
+  const wasOn = status === STATUS.ENABLED || status === STATUS.PENDING_ENABLE;
+  const tags = wasOn ? undefined : await prepareClaim(owned(spec), ctx);
+  const enabled = !wasOn && await enable(spec, ctx);
+  const result = await claim(owned(spec), me, ctx, { created: enabled, current: tags });
+  if (result === 'adopted') ctx.log('policy type already enabled, adopting it', { rootId: spec.rootId, policyType: spec.policyType, status });
+  return { PhysicalResourceId: enabledPolicyTypePhysicalId(spec, result === 'adopted') };
 }
 
 async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
-  return enableOrAdopt(parseEnabledPolicyTypeProps(event.ResourceProperties), ctx);
+  return enableOrAdopt(parseEnabledPolicyTypeProps(event.ResourceProperties), ownerOf(event), ctx);
 }
 
 async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
@@ -143,30 +153,36 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
   if (!current || current.rootId !== spec.rootId || current.policyType !== spec.policyType) {
     // Another root or type is another resource: the new id makes CloudFormation remove the old one afterwards.
     ctx.log('replacing enabled policy type', { from: event.PhysicalResourceId, rootId: spec.rootId, policyType: spec.policyType });
-    return enableOrAdopt(spec, ctx);
+    return enableOrAdopt(spec, ownerOf(event), ctx);
   }
-  // Same type on the same root: keep the id (and so the ownership); enable it again if someone disabled it.
+  // Same type on the same root: keep the id; enable it again if someone disabled it, and confirm
+  // the ownership (an adopted type stays adopted; one another resource owns is taken over).
   const status = await statusOf(spec, ctx);
   if (status !== STATUS.ENABLED && status !== STATUS.PENDING_ENABLE) await enable(spec, ctx);
+  await claim(owned(spec), ownerOf(event), ctx, { created: false, confirm: true });
   return { PhysicalResourceId: event.PhysicalResourceId };
 }
 
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const id = parseEnabledPolicyTypePhysicalId(event.PhysicalResourceId);
-  if (!id) return {};
-  if (id.adopted) {
-    ctx.log('leaving adopted policy type enabled', { rootId: id.rootId, policyType: id.policyType });
-    return {};
+  if (!id) {
+    // CloudFormation never learnt the id: nothing is disabled, but a takeover the Create made is given back.
+    return undoCancelledCreate(event, ctx, async () => owned(parseEnabledPolicyTypeProps(event.ResourceProperties)));
   }
+  // The root's tag decides, not the physical id: a type is disabled only by the resource that owns it.
+  const decision = await settleDelete(owned(id), ownerOf(event), ctx);
+  if (decision.kind !== 'destroy') return {};
   ctx.log('DisablePolicyType', { rootId: id.rootId, policyType: id.policyType });
   try {
     // Policies of the type that are still attached are detached by Organizations itself.
     await withRetry(() => ctx.organizations.send(new DisablePolicyTypeCommand({ RootId: id.rootId, PolicyType: id.policyType as PolicyType })),
       { deadline: ctx.deadline, also: CHANGES_IN_PROGRESS });
   } catch (error) {
-    if (isError(error, 'PolicyTypeNotEnabledException', 'RootNotFoundException', 'AWSOrganizationsNotInUseException')) return {};
-    throw error;
+    if (isError(error, 'RootNotFoundException', 'AWSOrganizationsNotInUseException')) return {};
+    if (!isError(error, 'PolicyTypeNotEnabledException')) throw error;
   }
+  // Disabled (or already off): the type is nobody's any more, so a later Create finds it untagged.
+  await forget(owned(id), ctx);
   return {};
 }
 
@@ -179,7 +195,7 @@ async function isComplete(event: IsCompleteRequest, ctx: HandlerContext): Promis
   const id = parseEnabledPolicyTypePhysicalId(event.PhysicalResourceId ?? '');
   if (!id) return { IsComplete: true };
   if (event.RequestType === 'Delete') {
-    if (id.adopted) return { IsComplete: true };
+    // Only a type being disabled is waited for; one left enabled is complete at once.
     try {
       const root = await findRoot(id.rootId, ctx);
       // A root (or organization) that is gone leaves nothing to wait for.

@@ -6,7 +6,9 @@
  * management account can declare one. The feature set only goes up: CONSOLIDATED_BILLING -> ALL
  * starts the "enable all features" handshake and finalizes it once every invited member account has
  * approved; ALL -> CONSOLIDATED_BILLING is impossible in AWS and refused. Removal keeps the
- * organization unless `DeleteOnRemoval` is "true", and even then only deletes one without members.
+ * organization unless `DeleteOnRemoval` is "true", and even then only deletes one without members
+ * that this resource owns (shared/ownership.ts): created by it, recorded in the root's tag
+ * `cdk-organizations:organization`, or taken over from another resource of this library.
  */
 import { GetAccountInformationCommand } from '@aws-sdk/client-account';
 import {
@@ -26,6 +28,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
+import { claim, Owned, OwnershipTags, ownerOf, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { booleanProperty, optionalString } from './shared/properties';
 import { withRetry } from './shared/retry';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
@@ -187,8 +190,11 @@ async function reconcileFeatureSet(org: Org, spec: OrganizationSpec, logicalId: 
   return enableAllFeatures(org, ctx);
 }
 
-/** Creates the organization, or adopts the one the caller manages, and brings its feature set to the declared one. */
-async function ensureOrganization(spec: OrganizationSpec, logicalId: string, ctx: HandlerContext): Promise<Org> {
+/**
+ * Creates the organization, or adopts the one the caller manages, and brings its feature set to
+ * the declared one; `created` says whether this request created it.
+ */
+async function ensureOrganization(spec: OrganizationSpec, logicalId: string, ctx: HandlerContext): Promise<{ org: Org; created: boolean }> {
   let org = await describeOrganization(ctx);
   if (!org) {
     ctx.log('CreateOrganization', { featureSet: spec.featureSet });
@@ -196,7 +202,7 @@ async function ensureOrganization(spec: OrganizationSpec, logicalId: string, ctx
       const out = await withRetry(() => ctx.organizations.send(new CreateOrganizationCommand({
         FeatureSet: spec.featureSet as OrganizationFeatureSet,
       })), { deadline: ctx.deadline });
-      if (out.Organization) return out.Organization;
+      if (out.Organization) return { org: out.Organization, created: true };
     } catch (error) {
       // Created in between by a concurrent retry of this request: adopt it below like any existing one.
       if (!isError(error, 'AlreadyInOrganizationException')) throw createError(error);
@@ -206,7 +212,7 @@ async function ensureOrganization(spec: OrganizationSpec, logicalId: string, ctx
   }
   await assertManagementAccount(org, ctx);
   ctx.log('using existing organization', { organizationId: org.Id, featureSet: org.FeatureSet });
-  return reconcileFeatureSet(org, spec, logicalId, ctx);
+  return { org: await reconcileFeatureSet(org, spec, logicalId, ctx), created: false };
 }
 
 function createError(error: unknown): unknown {
@@ -224,8 +230,22 @@ async function rootOf(ctx: HandlerContext): Promise<Root> {
   return out.Roots?.[0] ?? {};
 }
 
-async function response(org: Org, ctx: HandlerContext): Promise<OnEventResponse> {
+/** Where the ownership of the organization is recorded: a tag on its root. */
+const owned = (org: Org, root: Root): Owned => ({ resourceId: root.Id ?? '', keys: OwnershipTags.organization(), what: `organization ${org.Id}` });
+
+/**
+ * Creates or adopts the organization, records (or confirms) on its root whose it is (one created
+ * by another request stays unowned: adopted), and answers with its attributes.
+ */
+async function ensureAndClaim(event: CreateEvent | UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const spec = parseOrganizationProps(event.ResourceProperties);
+  const { org, created } = await ensureOrganization(spec, event.LogicalResourceId, ctx);
   const root = await rootOf(ctx);
+  await claim(owned(org, root), ownerOf(event), ctx, { created, confirm: event.RequestType === 'Update' });
+  return response(org, root);
+}
+
+function response(org: Org, root: Root): OnEventResponse {
   const id = org.Id ?? '';
   return {
     PhysicalResourceId: id,
@@ -243,8 +263,7 @@ async function response(org: Org, ctx: HandlerContext): Promise<OnEventResponse>
 }
 
 async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
-  const spec = parseOrganizationProps(event.ResourceProperties);
-  return response(await ensureOrganization(spec, event.LogicalResourceId, ctx), ctx);
+  return ensureAndClaim(event, ctx);
 }
 
 /**
@@ -252,8 +271,7 @@ async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEven
  * organization deleted by hand is created again and one that changed hands is refused.
  */
 async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
-  const spec = parseOrganizationProps(event.ResourceProperties);
-  return response(await ensureOrganization(spec, event.LogicalResourceId, ctx), ctx);
+  return ensureAndClaim(event, ctx);
 }
 
 /** The message for an organization that cannot be deleted because it has member accounts. */
@@ -272,12 +290,22 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
     ctx.log('retaining organization', { organizationId, why: `${OrganizationProps.DELETE_ON_REMOVAL} is not "true"` });
     return {};
   }
+  if (!organizationId.startsWith('o-')) {
+    // CloudFormation never learnt the organization: nothing is deleted, but a takeover the Create made is given back.
+    return undoCancelledCreate(event, ctx, async () => {
+      const current = await describeOrganization(ctx);
+      return current ? owned(current, await rootOf(ctx)) : undefined;
+    });
+  }
   const org = await describeOrganization(ctx);
   if (!org || org.Id !== organizationId) {
     // Gone already, or the caller now manages another organization, which this resource never owned.
     ctx.log('organization not found, nothing to delete', { organizationId, current: org?.Id });
     return {};
   }
+  // Only an organization this resource owns is deleted: never one it adopted.
+  const decision = await settleDelete(owned(org, await rootOf(ctx)), ownerOf(event), ctx);
+  if (decision.kind !== 'destroy') return {};
   const refuseIfMembers = async () => {
     const members = (await listAccounts(ctx)).filter(a => a.Id !== org.MasterAccountId);
     if (members.length > 0) throw new UserError(notEmptyMessage(org, members));

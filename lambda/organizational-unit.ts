@@ -6,7 +6,9 @@
  * Organizations cannot move OUs: the new OU is created under the new parent, the accounts and OUs
  * the app declares in it follow through their own updates, and CloudFormation deletes the old,
  * by then empty, OU afterwards. Delete never empties an OU: one that still holds accounts or OUs
- * is an error that names them.
+ * is an error that names them. Delete only deletes an OU this resource owns (shared/ownership.ts):
+ * created with its owner tag, or taken over from another resource of this library; an OU made
+ * outside the stack and adopted by name is left in place.
  */
 import {
   Account as OrgAccount,
@@ -20,9 +22,12 @@ import {
 } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
+import {
+  assertNoOwnershipKeys, Claim, MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, OwnershipTags, ownerOf, settleDelete, syncTagsAndClaim,
+  undoCancelledCreate,
+} from './shared/ownership';
 import { optionalString, requiredString, tagList } from './shared/properties';
 import { withRetry } from './shared/retry';
-import { syncTags } from './shared/tags';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
 import { OrganizationalUnitAttrs, OrganizationalUnitProps, WireTag } from '../src/private/contract';
 
@@ -55,7 +60,8 @@ function ouError(error: unknown, spec: OrganizationalUnitSpec): unknown {
     const advice: Record<string, string> = {
       OU_DEPTH_LIMIT_EXCEEDED: 'the OU would be nested deeper than AWS Organizations allows (5 levels of OUs under the root; OU_DEPTH_LIMIT_EXCEEDED). Place it under a parent closer to the root.',
       OU_NUMBER_LIMIT_EXCEEDED: 'the organization already has the maximum number of OUs (2,000; OU_NUMBER_LIMIT_EXCEEDED). Delete unused OUs first.',
-      MAX_TAG_LIMIT_EXCEEDED: 'the OU would have more than 50 tags (MAX_TAG_LIMIT_EXCEEDED). Remove some Tags.',
+      MAX_TAG_LIMIT_EXCEEDED: `the OU would have more than ${MAX_TAGS_PER_RESOURCE} tags (MAX_TAG_LIMIT_EXCEEDED): its ${spec.tags.length} Tags plus the `
+        + `${OwnershipTags.resource().owner} tag that records that this stack created it. Declare at most ${MAX_TAGS_PER_RESOURCE - OWNERSHIP_TAGS_PER_RESOURCE} Tags.`,
       TAG_POLICY_VIOLATION: 'its tags do not comply with the tag policy in force (TAG_POLICY_VIOLATION). Fix the Tags.',
     };
     const reason = reasonOf(error);
@@ -104,21 +110,31 @@ async function describe(ouId: string, ctx: HandlerContext): Promise<Organization
   }
 }
 
-async function adopt(ou: OrganizationalUnit, spec: OrganizationalUnitSpec, ctx: HandlerContext): Promise<OrganizationalUnit> {
-  ctx.log('adopting existing organizational unit', { ouId: ou.Id, name: spec.name, parentId: spec.parentId });
+/** Brings user tags and ownership of an existing OU up to date; returns the claim. */
+async function syncOu(ouId: string, oldTags: readonly WireTag[], spec: OrganizationalUnitSpec, confirm: boolean, me: string,
+  ctx: HandlerContext): Promise<Claim> {
   // Only the declared keys are set; tags someone else put on the OU stay.
-  await syncTags(ou.Id ?? '', [], spec.tags, ctx, error => ouError(error, spec));
+  return syncTagsAndClaim(ouId, oldTags, spec.tags, ctx, {
+    me, created: false, confirm, what: `${label(spec)} (${ouId})`, mapError: error => ouError(error, spec),
+  });
+}
+
+async function adopt(ou: OrganizationalUnit, spec: OrganizationalUnitSpec, me: string, ctx: HandlerContext): Promise<OrganizationalUnit> {
+  const claim = await syncOu(ou.Id ?? '', [], spec, false, me, ctx);
+  // Its own creation (a retry) is not an adoption; an OU made outside the stack is, and stays unowned.
+  ctx.log(claim === 'mine' ? 'found the organizational unit this resource created' : 'adopting existing organizational unit',
+    { ouId: ou.Id, name: spec.name, parentId: spec.parentId, claim });
   return ou;
 }
 
-/** Creates the OU, or adopts the one of the same name under the same parent. */
-async function ensureOu(spec: OrganizationalUnitSpec, ctx: HandlerContext): Promise<OrganizationalUnit> {
+/** Creates the OU (born with its owner tag), or adopts the one of the same name under the same parent. */
+async function ensureOu(spec: OrganizationalUnitSpec, me: string, ctx: HandlerContext): Promise<OrganizationalUnit> {
   ctx.log('CreateOrganizationalUnit', { name: spec.name, parentId: spec.parentId });
   try {
     const out = await withRetry(() => ctx.organizations.send(new CreateOrganizationalUnitCommand({
       ParentId: spec.parentId,
       Name: spec.name,
-      Tags: spec.tags.length > 0 ? [...spec.tags] : undefined,
+      Tags: [...spec.tags, { Key: OwnershipTags.resource().owner, Value: me }],
     })), { deadline: ctx.deadline });
     return out.OrganizationalUnit ?? {};
   } catch (error) {
@@ -126,7 +142,7 @@ async function ensureOu(spec: OrganizationalUnitSpec, ctx: HandlerContext): Prom
     // A retry of this request, or an OU made outside the stack: either way it is the one the app declares.
     const existing = await findByName(spec, ctx);
     if (!existing?.Id) throw error;
-    return adopt(existing, spec, ctx);
+    return adopt(existing, spec, me, ctx);
   }
 }
 
@@ -142,26 +158,35 @@ function response(ou: OrganizationalUnit, spec: OrganizationalUnitSpec): OnEvent
   };
 }
 
+/** Parses the properties of a Create or Update, refusing tag keys under the library's prefix. */
+function parseForWrite(props: Properties): OrganizationalUnitSpec {
+  const spec = parseOrganizationalUnitProps(props);
+  assertNoOwnershipKeys(spec.tags, OrganizationalUnitProps.TAGS, label(spec));
+  return spec;
+}
+
 async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
-  const spec = parseOrganizationalUnitProps(event.ResourceProperties);
-  return response(await ensureOu(spec, ctx), spec);
+  const spec = parseForWrite(event.ResourceProperties);
+  return response(await ensureOu(spec, ownerOf(event), ctx), spec);
 }
 
 async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
-  const spec = parseOrganizationalUnitProps(event.ResourceProperties);
+  const spec = parseForWrite(event.ResourceProperties);
   const old = parseOrganizationalUnitProps(event.OldResourceProperties);
+  const me = ownerOf(event);
   if (spec.parentId !== old.parentId) {
     // Organizations cannot move an OU. The new id makes CloudFormation delete the old OU once the
-    // children the app declares have moved; on rollback, the old OU is found again by name and adopted.
+    // children the app declares have moved (it is this resource's own, so that Delete deletes it);
+    // on rollback, the old OU is found again by name, still owned by this resource.
     ctx.log('replacing organizational unit: ParentId changed', { ouId: event.PhysicalResourceId, from: old.parentId, to: spec.parentId });
-    return response(await ensureOu(spec, ctx), spec);
+    return response(await ensureOu(spec, me, ctx), spec);
   }
   const ouId = event.PhysicalResourceId;
   const current = await describe(ouId, ctx);
   if (!current) {
     // Deleted outside CloudFormation: create it again (under a new id) rather than fail forever.
     ctx.log('organizational unit not found, creating it again', { ouId });
-    return response(await ensureOu(spec, ctx), spec);
+    return response(await ensureOu(spec, me, ctx), spec);
   }
   let ou = current;
   if (current.Name !== spec.name) {
@@ -179,7 +204,8 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
       throw ouError(error, spec);
     }
   }
-  await syncTags(ouId, old.tags, spec.tags, ctx, error => ouError(error, spec));
+  // The same ListTagsForResource also confirms the ownership (an adopted OU stays adopted).
+  await syncOu(ouId, old.tags, spec, true, me, ctx);
   return response(ou, spec);
 }
 
@@ -198,8 +224,19 @@ export function notEmptyMessage(ouId: string, name: string | undefined, accounts
 
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const ouId = event.PhysicalResourceId;
-  if (!ouId.startsWith('ou-')) return {};
+  if (!ouId.startsWith('ou-')) {
+    // CloudFormation never learnt the OU: nothing is deleted, but a takeover the Create made is given back.
+    return undoCancelledCreate(event, ctx, async () => {
+      const spec = parseOrganizationalUnitProps(event.ResourceProperties);
+      const ou = await findByName(spec, ctx);
+      return ou?.Id ? { resourceId: ou.Id, keys: OwnershipTags.resource(), what: `${label(spec)} (${ou.Id})` } : undefined;
+    });
+  }
   const name = optionalString(event.ResourceProperties, OrganizationalUnitProps.NAME);
+  const what = `organizational unit ${name ? `"${name}" ` : ''}(${ouId})`;
+  // Only an OU this resource owns is deleted: not one it adopted, nor one another resource took over.
+  const decision = await settleDelete({ resourceId: ouId, keys: OwnershipTags.resource(), what }, ownerOf(event), ctx);
+  if (decision.kind !== 'destroy') return {};
   const refuseIfNotEmpty = async () => {
     const [accounts, ous] = [await listAccountsForParent(ouId, ctx), await listOusForParent(ouId, ctx)];
     if (accounts.length > 0 || ous.length > 0) throw new UserError(notEmptyMessage(ouId, name, accounts, ous));

@@ -5,7 +5,9 @@
  * Create adopts a policy of the same name and type when one exists, so a retry after a crash or a
  * policy made by hand converges instead of failing on `DuplicatePolicyException`. Delete detaches
  * only what this stack attached: a policy still attached elsewhere is an error, never a silent
- * detach from targets someone else owns.
+ * detach from targets someone else owns. And Delete only detaches and deletes a policy this
+ * resource owns (shared/ownership.ts): created with its owner tag, or taken over from another
+ * resource of this library; a policy made outside the stack and adopted by name stays, attached.
  */
 import {
   CreatePolicyCommand,
@@ -19,9 +21,12 @@ import {
 } from '@aws-sdk/client-organizations';
 import { assertNotLastScp, attachPolicy, describePolicy, detachPolicy, listAllPages, listTargetsForPolicy, PolicyRef } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
+import {
+  assertNoOwnershipKeys, MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, OwnershipTags, ownerOf, settleDelete, syncTagsAndClaim,
+  undoCancelledCreate,
+} from './shared/ownership';
 import { optionalString, requiredString, stringList, tagList } from './shared/properties';
 import { withRetry } from './shared/retry';
-import { syncTags } from './shared/tags';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
 import { PolicyAttrs, PolicyProps, WireTag } from '../src/private/contract';
 
@@ -72,7 +77,8 @@ function policyError(error: unknown, spec: PolicySpec): unknown {
     const advice: Record<string, string> = {
       POLICY_CONTENT_LIMIT_EXCEEDED: `its Content is ${spec.content.length} characters, more than AWS allows for ${spec.type} (${CONTENT_LIMITS[spec.type] ?? '10,000 characters'}; POLICY_CONTENT_LIMIT_EXCEEDED). Split the statements into several policies and attach them all, or shorten the document (for example with wildcards in actions).`,
       POLICY_NUMBER_LIMIT_EXCEEDED: `the organization already has the maximum number of ${spec.type} policies (SCP 10,000; RCP 2,000; other types 1,000; POLICY_NUMBER_LIMIT_EXCEEDED). Delete unused policies of this type, or merge some.`,
-      MAX_TAG_LIMIT_EXCEEDED: 'the policy would have more than 50 tags (MAX_TAG_LIMIT_EXCEEDED). Remove some Tags.',
+      MAX_TAG_LIMIT_EXCEEDED: `the policy would have more than ${MAX_TAGS_PER_RESOURCE} tags (MAX_TAG_LIMIT_EXCEEDED): its ${spec.tags.length} Tags plus the `
+        + `${OwnershipTags.resource().owner} tag that records that this stack created it. Declare at most ${MAX_TAGS_PER_RESOURCE - OWNERSHIP_TAGS_PER_RESOURCE} Tags.`,
       TAG_POLICY_VIOLATION: 'its tags do not comply with the tag policy in force for the management account (TAG_POLICY_VIOLATION). Fix the Tags.',
       ORGANIZATION_NOT_IN_ALL_FEATURES_MODE: 'the organization only has consolidated billing features (ORGANIZATION_NOT_IN_ALL_FEATURES_MODE). Enable all features (FeatureSet ALL) first.',
     };
@@ -143,10 +149,14 @@ async function reconcile(policyId: string, spec: PolicySpec, ctx: HandlerContext
   }
 }
 
-/** Adopts the policy of this name and type, or creates it; `created` tells which. */
-async function ensurePolicy(spec: PolicySpec, ctx: HandlerContext): Promise<{ summary: PolicySummary; created: boolean }> {
+/**
+ * Creates the policy (born with its owner tag), or finds the one of this name and type and brings
+ * its name, description and content to the declared ones; `created` tells which. The tags of a
+ * found policy, and with them its ownership, are settled last (see {@link createAndAttach}).
+ */
+async function ensurePolicy(spec: PolicySpec, me: string, ctx: HandlerContext): Promise<{ summary: PolicySummary; created: boolean }> {
   const existing = await findByName(spec, ctx);
-  if (existing?.Id) return { summary: await adopt(existing.Id, spec, ctx), created: false };
+  if (existing?.Id) return { summary: await reconcile(existing.Id, spec, ctx), created: false };
   ctx.log('CreatePolicy', { name: spec.name, type: spec.type, contentLength: spec.content.length });
   try {
     const out = await withRetry(() => ctx.organizations.send(new CreatePolicyCommand({
@@ -154,7 +164,7 @@ async function ensurePolicy(spec: PolicySpec, ctx: HandlerContext): Promise<{ su
       Description: spec.description,
       Type: spec.type as PolicyType,
       Content: spec.content,
-      Tags: spec.tags.length > 0 ? [...spec.tags] : undefined,
+      Tags: [...spec.tags, { Key: OwnershipTags.resource().owner, Value: me }],
     })), { deadline: ctx.deadline });
     return { summary: out.Policy?.PolicySummary ?? {}, created: true };
   } catch (error) {
@@ -162,16 +172,23 @@ async function ensurePolicy(spec: PolicySpec, ctx: HandlerContext): Promise<{ su
     // A concurrent retry of this request (or someone else) created it between our look and our create.
     const raced = await findByName(spec, ctx);
     if (!raced?.Id) throw error;
-    return { summary: await adopt(raced.Id, spec, ctx), created: false };
+    return { summary: await reconcile(raced.Id, spec, ctx), created: false };
   }
 }
 
-async function adopt(policyId: string, spec: PolicySpec, ctx: HandlerContext): Promise<PolicySummary> {
-  ctx.log('adopting existing policy', { policyId, name: spec.name, type: spec.type });
-  const summary = await reconcile(policyId, spec, ctx);
+/** Brings user tags and ownership of an existing policy up to date (`confirm` on Update); returns the claim. */
+function syncPolicyTags(policyId: string, oldTags: readonly WireTag[], spec: PolicySpec, me: string, ctx: HandlerContext, confirm = false) {
   // Only the declared keys are set; tags someone else put on the policy stay.
-  await syncTags(policyId, [], spec.tags, ctx, error => policyError(error, spec));
-  return summary;
+  return syncTagsAndClaim(policyId, oldTags, spec.tags, ctx, {
+    me, created: false, confirm, what: describePolicy(ref(policyId, spec)), mapError: error => policyError(error, spec),
+  });
+}
+
+/** Sets the declared tags of a policy the Create found, and records whose it is. */
+async function adopt(policyId: string, spec: PolicySpec, me: string, ctx: HandlerContext): Promise<void> {
+  const claim = await syncPolicyTags(policyId, [], spec, me, ctx);
+  // Its own creation (a retry) is not an adoption; a policy made outside the stack is, and stays unowned.
+  ctx.log(claim === 'mine' ? 'found the policy this resource created' : 'adopting existing policy', { policyId, name: spec.name, type: spec.type, claim });
 }
 
 function response(summary: PolicySummary, spec: PolicySpec): OnEventResponse {
@@ -191,10 +208,11 @@ function response(summary: PolicySummary, spec: PolicySpec): OnEventResponse {
 /**
  * Creates (or adopts) the policy and attaches it to its targets. When an attachment is refused and
  * this call created the policy, it is deleted again: a failed Create gets no Delete from
- * CloudFormation, so it would otherwise be left behind.
+ * CloudFormation, so it would otherwise be left behind. For the same reason, a found policy is
+ * claimed (or taken over from another resource) only once nothing else can fail.
  */
-async function createAndAttach(spec: PolicySpec, ctx: HandlerContext): Promise<OnEventResponse> {
-  const { summary, created } = await ensurePolicy(spec, ctx);
+async function createAndAttach(spec: PolicySpec, me: string, ctx: HandlerContext): Promise<OnEventResponse> {
+  const { summary, created } = await ensurePolicy(spec, me, ctx);
   const policy = ref(summary.Id ?? '', spec);
   // An adopted policy (a retry of this request, too) may be attached already: attach only what is missing.
   const current = created || spec.targetIds.length === 0 ? new Set<string>() : await attachedTargets(policy.id, ctx);
@@ -207,6 +225,7 @@ async function createAndAttach(spec: PolicySpec, ctx: HandlerContext): Promise<O
     if (created) await undoCreate(policy, attached, ctx);
     throw error;
   }
+  if (!created) await adopt(policy.id, spec, me, ctx);
   return response(summary, spec);
 }
 
@@ -225,17 +244,26 @@ async function undoCreate(policy: PolicyRef, attached: readonly string[], ctx: H
   }
 }
 
+/** Parses the properties of a Create or Update, refusing tag keys under the library's prefix. */
+function parseForWrite(props: Properties): PolicySpec {
+  const spec = parsePolicyProps(props);
+  assertNoOwnershipKeys(spec.tags, PolicyProps.TAGS, `Policy "${spec.name}" (${spec.type})`);
+  return spec;
+}
+
 async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
-  return createAndAttach(parsePolicyProps(event.ResourceProperties), ctx);
+  return createAndAttach(parseForWrite(event.ResourceProperties), ownerOf(event), ctx);
 }
 
 async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
-  const spec = parsePolicyProps(event.ResourceProperties);
+  const spec = parseForWrite(event.ResourceProperties);
   const old = parsePolicyProps(event.OldResourceProperties);
+  const me = ownerOf(event);
   if (spec.type !== old.type) {
-    // UpdatePolicy cannot change a type: a new policy replaces the old one, which CloudFormation then deletes.
+    // UpdatePolicy cannot change a type: a new policy replaces the old one, which CloudFormation then
+    // deletes (it is this resource's own); on rollback, the old one is found again by name, still owned.
     ctx.log('replacing policy: Type changed', { from: old.type, to: spec.type });
-    return createAndAttach(spec, ctx);
+    return createAndAttach(spec, me, ctx);
   }
   const policyId = event.PhysicalResourceId;
   try {
@@ -244,7 +272,7 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
     if (!isError(error, 'PolicyNotFoundException')) throw error;
     // Deleted outside CloudFormation: recreate it under a new id rather than fail forever.
     ctx.log('policy not found, creating it again', { policyId });
-    return createAndAttach(spec, ctx);
+    return createAndAttach(spec, me, ctx);
   }
   const policy = ref(policyId, spec);
   // Compared with the attachments as they are, so that a retry or a rollback after a partial update converges.
@@ -255,7 +283,8 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
   // Every refusal we can foresee is checked before the first change.
   await assertNotLastScp(policy, removed, ctx);
   const summary = await reconcile(policyId, spec, ctx);
-  await syncTags(policyId, old.tags, spec.tags, ctx, error => policyError(error, spec));
+  // The same ListTagsForResource also confirms the ownership (an adopted policy stays adopted).
+  await syncPolicyTags(policyId, old.tags, spec, me, ctx, true);
   // Attach before detach, so that a target never goes through a moment with fewer policies.
   for (const targetId of added) await attachPolicy(policy, targetId, ctx);
   for (const targetId of removed) await detachPolicy(policy, targetId, ctx);
@@ -274,9 +303,20 @@ function foreignTargetsMessage(policy: PolicyRef, foreign: readonly TargetLike[]
 
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const policyId = event.PhysicalResourceId;
-  if (!policyId.startsWith('p-')) return {};
+  if (!policyId.startsWith('p-')) {
+    // CloudFormation never learnt the policy: nothing is deleted, but a takeover the Create made is given back.
+    return undoCancelledCreate(event, ctx, async () => {
+      const spec = parsePolicyProps(event.ResourceProperties);
+      const found = await findByName(spec, ctx);
+      return found?.Id ? { resourceId: found.Id, keys: OwnershipTags.resource(), what: describePolicy(ref(found.Id, spec)) } : undefined;
+    });
+  }
   const spec = parsePolicyProps(event.ResourceProperties);
   const policy = ref(policyId, spec);
+  // Only a policy this resource owns is detached and deleted: not one it adopted (which keeps its
+  // attachments too), nor one another resource took over.
+  const decision = await settleDelete({ resourceId: policyId, keys: OwnershipTags.resource(), what: describePolicy(policy) }, ownerOf(event), ctx);
+  if (decision.kind !== 'destroy') return {};
   let targets;
   try {
     targets = await listTargetsForPolicy(policyId, ctx);

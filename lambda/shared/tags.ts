@@ -1,13 +1,26 @@
 /**
  * Tags of a root, OU, account or policy, brought to what the stack declares. Only keys the stack
- * declared (now or before) are touched: tags that someone else put on the resource stay.
+ * declared (now or before) are touched: tags that someone else put on the resource stay, and so do
+ * the library's own `cdk-organizations:` keys, which only the ownership rules (shared/ownership.ts)
+ * set or remove, in the same calls.
  */
 import { ListTagsForResourceCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-organizations';
 import { listAllPages } from './attachments';
 import { diffTags } from './properties';
 import { withRetry } from './retry';
 import type { HandlerContext } from './types';
-import type { WireTag } from '../../src/private/contract';
+import { OWNERSHIP_TAG_PREFIX, WireTag } from '../../src/private/contract';
+
+/** True for keys of this library, compared without case (as AWS compares its own `aws:` prefix). */
+export function isLibraryTagKey(key: string): boolean {
+  return key.toLowerCase().startsWith(OWNERSHIP_TAG_PREFIX);
+}
+
+/** Tags to set and keys to remove on one resource. */
+export interface TagChanges {
+  readonly set: readonly WireTag[];
+  readonly remove: readonly string[];
+}
 
 /** The tags a resource has now, as a map from key to value. */
 export async function listTags(resourceId: string, ctx: HandlerContext): Promise<Map<string, string>> {
@@ -19,34 +32,58 @@ export async function listTags(resourceId: string, ctx: HandlerContext): Promise
   return new Map(tags.map(t => [t.Key ?? '', t.Value ?? '']));
 }
 
+/** One TagResource and one UntagResource at most; nothing when there is nothing to change. */
+export async function applyTagChanges(resourceId: string, changes: TagChanges, ctx: HandlerContext,
+  mapError: (error: unknown) => unknown = e => e): Promise<void> {
+  if (changes.set.length > 0) {
+    ctx.log('TagResource', { resourceId, keys: changes.set.map(t => t.Key) });
+    try {
+      await withRetry(() => ctx.organizations.send(new TagResourceCommand({ ResourceId: resourceId, Tags: [...changes.set] })),
+        { deadline: ctx.deadline });
+    } catch (error) {
+      throw mapError(error);
+    }
+  }
+  if (changes.remove.length > 0) {
+    ctx.log('UntagResource', { resourceId, keys: changes.remove });
+    await withRetry(() => ctx.organizations.send(new UntagResourceCommand({ ResourceId: resourceId, TagKeys: [...changes.remove] })),
+      { deadline: ctx.deadline });
+  }
+}
+
+/** Options of {@link syncTags}. */
+export interface SyncTagsOptions {
+  /** Turns a refused TagResource into the caller's message. */
+  readonly mapError?: (error: unknown) => unknown;
+  /**
+   * More changes to make in the same calls, computed from the tags the resource has now: the
+   * ownership tags (shared/ownership.ts). Given, the tags are always listed.
+   */
+  readonly also?: (actual: ReadonlyMap<string, string>) => TagChanges;
+  /** The tags the resource has, when the caller has just listed them. */
+  readonly current?: ReadonlyMap<string, string>;
+}
+
 /**
  * Sets the keys of `newTags` and removes the keys only in `oldTags`, compared with the tags the
  * resource has now, so that a retry or a rollback changes nothing that is already right. Pass
- * `oldTags` empty when adopting a resource: nothing is removed then. `mapError` turns a refused
- * TagResource into the caller's message.
+ * `oldTags` empty when adopting a resource: nothing is removed then.
  */
 export async function syncTags(
   resourceId: string,
   oldTags: readonly WireTag[],
   newTags: readonly WireTag[],
   ctx: HandlerContext,
-  mapError: (error: unknown) => unknown = e => e,
+  options: SyncTagsOptions = {},
 ): Promise<void> {
-  const diff = diffTags(oldTags, newTags);
-  if (newTags.length === 0 && diff.remove.length === 0) return;
-  const actual = await listTags(resourceId, ctx);
-  const set = newTags.filter(t => actual.get(t.Key) !== t.Value);
-  const remove = diff.remove.filter(key => actual.has(key));
-  if (set.length > 0) {
-    ctx.log('TagResource', { resourceId, keys: set.map(t => t.Key) });
-    try {
-      await withRetry(() => ctx.organizations.send(new TagResourceCommand({ ResourceId: resourceId, Tags: set })), { deadline: ctx.deadline });
-    } catch (error) {
-      throw mapError(error);
-    }
-  }
-  if (remove.length > 0) {
-    ctx.log('UntagResource', { resourceId, keys: remove });
-    await withRetry(() => ctx.organizations.send(new UntagResourceCommand({ ResourceId: resourceId, TagKeys: remove })), { deadline: ctx.deadline });
-  }
+  // The library's own keys are never the user's to set or remove (they are refused on input, too).
+  const declared = newTags.filter(t => !isLibraryTagKey(t.Key));
+  const diff = diffTags(oldTags.filter(t => !isLibraryTagKey(t.Key)), declared);
+  if (!options.also && declared.length === 0 && diff.remove.length === 0) return;
+  const actual = options.current ?? await listTags(resourceId, ctx);
+  const also = options.also?.(actual) ?? { set: [], remove: [] };
+  await applyTagChanges(resourceId, {
+    set: [...declared.filter(t => actual.get(t.Key) !== t.Value), ...also.set],
+    remove: [...diff.remove.filter(key => actual.has(key)), ...also.remove],
+  }, ctx, options.mapError);
 }

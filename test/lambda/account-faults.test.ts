@@ -11,6 +11,7 @@ import {
   CreateAccountCommand,
   ListAccountsCommand,
   ListCreateAccountStatusCommand,
+  ListTagsForResourceCommand,
   TooManyRequestsException,
   DescribeAccountCommand,
   MasterCannotLeaveOrganizationException,
@@ -46,7 +47,11 @@ const violation = (reason: string) => new ConstraintViolationException({ message
 
 beforeAll(() => { process.env[HandlerEnv.RETRY_BASE_MS] = '5'; });
 afterAll(() => { delete process.env[HandlerEnv.RETRY_BASE_MS]; });
-beforeEach(() => orgMock.reset());
+beforeEach(() => {
+  orgMock.reset();
+  // The account is this resource's own (created by it): Delete may remove or close it.
+  orgMock.on(ListTagsForResourceCommand).resolves({ Tags: [{ Key: 'cdk-organizations:owner', Value: 'test/Account' }] });
+});
 
 describe('REMOVE_FROM_ORGANIZATION', () => {
   test.each([

@@ -12,8 +12,10 @@ import {
   ListAccountsCommand,
   ListCreateAccountStatusCommand,
   ListParentsCommand,
+  ListTagsForResourceCommand,
   MoveAccountCommand,
   OrganizationsClient,
+  TagResourceCommand,
 } from '@aws-sdk/client-organizations';
 import { mockClient } from 'aws-sdk-client-mock';
 import { account } from '../../lambda/account';
@@ -25,6 +27,8 @@ const organizations = new OrganizationsClient({ region: 'us-east-1' });
 const orgMock = mockClient(organizations);
 const ROOT = 'r-ab12';
 const OU = 'ou-ab12-cdef3456';
+/** The owner tag the handler puts on (and looks for on) the account of the event below. */
+const OWNED = { Key: 'cdk-organizations:owner', Value: 'test/Account' };
 
 function context(): HandlerContext & { log: ReturnType<typeof memoryLogger> } {
   return { organizations, account: new AccountClient({ region: 'us-east-1' }), deadline: Date.now() + 5_000, log: memoryLogger() };
@@ -48,6 +52,7 @@ beforeEach(() => {
   orgMock.reset();
   orgMock.on(ListAccountsCommand).resolves({ Accounts: [] });
   orgMock.on(ListParentsCommand).resolves({ Parents: [{ Id: ROOT, Type: 'ROOT' }] });
+  orgMock.on(ListTagsForResourceCommand).resolves({ Tags: [] });
   statuses({});
 });
 
@@ -63,18 +68,43 @@ test('with nothing found, CreateAccount is called once with every creation prope
   const out = await account.onCreate(event({ RoleName: 'Admin', IamUserAccessToBilling: 'DENY' }), context());
   expect(out).toEqual({ Data: { CreateStartedAt: expect.stringMatching(/^\d+$/), CreateAccountRequestId: 'car-new' } });
   expect(orgMock.commandCalls(CreateAccountCommand).map(c => c.args[0].input)).toEqual([
-    { Email: 'prod@example.com', AccountName: 'Prod', RoleName: 'Admin', IamUserAccessToBilling: 'DENY', Tags: undefined },
+    { Email: 'prod@example.com', AccountName: 'Prod', RoleName: 'Admin', IamUserAccessToBilling: 'DENY', Tags: [OWNED] },
   ]);
 });
 
-test('an account our interrupted attempt created is finished as ours even with adoption off', async () => {
+test('an account our interrupted attempt created (it carries our owner tag) is finished as ours even with adoption off', async () => {
   orgMock.on(ListAccountsCommand).resolves({ Accounts: [member('222222222222', 'PROD@example.com')] });
-  statuses({ SUCCEEDED: [{ Id: 'car-ours', AccountName: 'Prod', State: 'SUCCEEDED', AccountId: '222222222222', RequestedTimestamp: new Date(Date.now() - 60_000) }] });
+  orgMock.on(ListTagsForResourceCommand).resolves({ Tags: [OWNED] });
   orgMock.on(DescribeAccountCommand).resolves({ Account: member('222222222222', 'prod@example.com') });
   const out = await account.onCreate(event({ AdoptExisting: 'false' }), context());
   expect(out.PhysicalResourceId).toBe('222222222222');
   expect(orgMock.commandCalls(MoveAccountCommand).map(c => c.args[0].input)).toEqual([{ AccountId: '222222222222', SourceParentId: ROOT, DestinationParentId: OU }]);
   expect(orgMock.commandCalls(CreateAccountCommand)).toHaveLength(0);
+  expect(orgMock.commandCalls(TagResourceCommand)).toHaveLength(0);
+});
+
+test('without our owner tag, a request of the same name that succeeded in the wait window still finishes the Create (adoption off), but the account is not claimed', async () => {
+  orgMock.on(ListAccountsCommand).resolves({ Accounts: [member('222222222222', 'PROD@example.com')] });
+  statuses({ SUCCEEDED: [{ Id: 'car-ours', AccountName: 'Prod', State: 'SUCCEEDED', AccountId: '222222222222', RequestedTimestamp: new Date(Date.now() - 60_000) }] });
+  orgMock.on(DescribeAccountCommand).resolves({ Account: member('222222222222', 'prod@example.com') });
+  const ctx = context();
+  const out = await account.onCreate(event({ AdoptExisting: 'false' }), ctx);
+  expect(out.PhysicalResourceId).toBe('222222222222');
+  expect(orgMock.commandCalls(CreateAccountCommand)).toHaveLength(0);
+  expect(orgMock.commandCalls(TagResourceCommand)).toHaveLength(0);
+  expect(ctx.log.lines.map(l => l.message)).toContain('account created by a request without this resource\'s owner tag: adopted, never removed or closed by it');
+});
+
+test('an account another resource of this library owns is taken over, even with adoption off (a renamed or moved construct)', async () => {
+  orgMock.on(ListAccountsCommand).resolves({ Accounts: [member('222222222222', 'prod@example.com')] });
+  orgMock.on(ListTagsForResourceCommand).resolves({ Tags: [{ Key: OWNED.Key, Value: 'other-stack/Account' }] });
+  orgMock.on(DescribeAccountCommand).resolves({ Account: member('222222222222', 'prod@example.com') });
+  const out = await account.onCreate(event({ AdoptExisting: 'false' }), context());
+  expect(out.PhysicalResourceId).toBe('222222222222');
+  expect(orgMock.commandCalls(TagResourceCommand).map(c => c.args[0].input)).toEqual([{
+    ResourceId: '222222222222',
+    Tags: [OWNED, { Key: 'cdk-organizations:previous-owner', Value: 'other-stack/Account' }],
+  }]);
 });
 
 test('an account created long before this Create is adoption, refused when adoption is off', async () => {

@@ -1,6 +1,6 @@
-import { AcceptHandshakeCommand, CreateAccountCommand, InviteAccountToOrganizationCommand, DescribeAccountCommand, EnableAWSServiceAccessCommand, ListAccountsCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, CreateOrganizationalUnitCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
+import { AcceptHandshakeCommand, CreateAccountCommand, DescribeCreateAccountStatusCommand, InviteAccountToOrganizationCommand, DescribeAccountCommand, EnableAWSServiceAccessCommand, ListAccountsCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, CreateOrganizationalUnitCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
 import { accountCreateEvent, accountProps, runCreate } from './account-support';
-import { clientsFor, deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
+import { clientsFor, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, updateEvent } from './harness';
 import { account, createAccountFailureMessage, parseAccountProps } from '../../lambda/account';
 import { UserError } from '../../lambda/shared/errors';
 import { ResourceType } from '../../src/private/contract';
@@ -41,7 +41,8 @@ describe('parseAccountProps', () => {
       tags: [],
       adoptExisting: true,
       removalAction: 'RETAIN',
-      createTimeoutSeconds: 7200,
+      // The most one deployment can wait: CloudFormation gives a custom resource one hour.
+      createTimeoutSeconds: 2700,
     });
   });
 
@@ -117,6 +118,21 @@ describe('Account handler against the emulator', () => {
     const outcome = await runCreate(h, accountCreateEvent(props));
     return { props, id: outcome.PhysicalResourceId, outcome };
   }
+  /** An account created outside the stack (no owner tag), waited for by a bounded number of polls. */
+  async function handMade(name: string, email: string, tags: Array<{ Key: string; Value: string }> = []) {
+    const started = await h.organizations.send(new CreateAccountCommand({
+      AccountName: name, Email: email, Tags: tags.length > 0 ? tags : undefined,
+    }));
+    for (let i = 0; i < 2000; i++) {
+      const out = await h.organizations.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: started.CreateAccountStatus!.Id }));
+      const status = out.CreateAccountStatus!;
+      if (status.State === 'SUCCEEDED') return status.AccountId!;
+      if (status.State === 'FAILED') throw new Error(`CreateAccount failed: ${status.FailureReason}`);
+      await new Promise(resolve => setTimeout(resolve, 5));
+    }
+    throw new Error('CreateAccount never finished');
+  }
+  const OWNER = 'cdk-organizations:owner';
 
   describe('create', () => {
     test('onCreate returns without waiting; isComplete polls to SUCCEEDED, moves the account and returns its attributes', async () => {
@@ -138,8 +154,11 @@ describe('Account handler against the emulator', () => {
       expect(outcome.Data.AccountArn).toMatch(new RegExp(`:account/o-[a-z0-9]+/${outcome.PhysicalResourceId}$`));
       expect(new Date(outcome.Data.JoinedTimestamp).getTime()).not.toBeNaN();
       expect(await parentOf(outcome.PhysicalResourceId)).toBe(ou);
-      expect(await tagsOf(outcome.PhysicalResourceId)).toEqual({ team: 'core' });
+      // Born owned: CreateAccount carries the owner tag along with the declared ones.
+      expect(await tagsOf(outcome.PhysicalResourceId)).toEqual({ team: 'core', [OWNER]: 'test/Resource' });
       expect(mutatingCalls(h.emulator, since)).toEqual(['CreateAccount', 'MoveAccount']);
+      expect(h.emulator.callLog.find(c => c.operation === 'CreateAccount' && c.outcome === 'OK' && (c.request as any).AccountName === 'Create One')!.request)
+        .toMatchObject({ Tags: [{ Key: 'team', Value: 'core' }, { Key: OWNER, Value: ownerId() }] });
     });
 
     test('the same Create event twice converges to one account', async () => {
@@ -160,8 +179,10 @@ describe('Account handler against the emulator', () => {
 
     test('a crash after CreateAccount was accepted resumes that request instead of creating a second account', async () => {
       const props = accountProps('Crashed', { AdoptExisting: 'false' });
-      // What the interrupted invocation got as far as doing.
-      const accepted = await h.organizations.send(new CreateAccountCommand({ AccountName: 'Crashed', Email: props.Email as string }));
+      // What the interrupted invocation got as far as doing: its request carried the owner tag.
+      const accepted = await h.organizations.send(new CreateAccountCommand({
+        AccountName: 'Crashed', Email: props.Email as string, Tags: [{ Key: OWNER, Value: ownerId() }],
+      }));
       const since = h.emulator.callLog.length;
       const outcome = await runCreate(h, accountCreateEvent(props));
       expect(mutatingCalls(h.emulator, since)).not.toContain('CreateAccount');
@@ -169,11 +190,34 @@ describe('Account handler against the emulator', () => {
       expect(accounts).toHaveLength(1);
       expect(outcome.PhysicalResourceId).toBe(accounts[0].Id);
       expect(outcome.onEvent.Data?.CreateAccountRequestId ?? accepted.CreateAccountStatus!.Id).toBe(accepted.CreateAccountStatus!.Id);
+      expect((await tagsOf(outcome.PhysicalResourceId))[OWNER]).toBe(ownerId());
     });
 
-    test('an account of the organization with the same email (any case) is adopted: moved and tagged, not renamed', async () => {
+    test('a crash after the account was created: the retry finds it by its owner tag, even with adoption off', async () => {
+      const props = accountProps('Crashed Later', { AdoptExisting: 'false' });
+      const id = await handMade('Crashed Later', props.Email as string, [{ Key: OWNER, Value: ownerId() }]);
+      const ctx = h.context();
+      const since = h.emulator.callLog.length;
+      const out = await account.onCreate(accountCreateEvent(props), ctx);
+      expect(out.PhysicalResourceId).toBe(id);
+      expect(mutatingCalls(h.emulator, since)).toEqual([]);
+      expect(ctx.log.lines.map(l => l.message)).toContain('found the account this resource created');
+    });
+
+    test('a request of the same name made outside the stack is resumed, but the account is not claimed: CLOSE leaves it', async () => {
+      const props = accountProps('Not Mine', { RemovalAction: 'CLOSE' });
+      await h.organizations.send(new CreateAccountCommand({ AccountName: 'Not Mine', Email: props.Email as string }));
+      const outcome = await runCreate(h, accountCreateEvent(props));
+      expect(await tagsOf(outcome.PhysicalResourceId)).toEqual({});
+      const since = h.emulator.callLog.length;
+      await account.onDelete(deleteEvent(ResourceType.ACCOUNT, outcome.PhysicalResourceId, props), h.context());
+      expect(mutatingCalls(h.emulator, since)).toEqual([]);
+      expect((await h.organizations.send(new DescribeAccountCommand({ AccountId: outcome.PhysicalResourceId }))).Account!.State).toBe('ACTIVE');
+    });
+
+    test('an account of the organization with the same email (any case) is adopted: moved and tagged, not renamed, not claimed', async () => {
       const ou = await newOu('Adopted');
-      const existing = await created('Old Name', { Email: 'adopt-me@example.com' });
+      const existing = { id: await handMade('Old Name', 'adopt-me@example.com') };
       const since = h.emulator.callLog.length;
       const ctx = h.context();
       const props = accountProps('New Name', { Email: 'Adopt-Me@Example.com', ParentId: ou, Tags: [{ Key: 'owner', Value: 'platform' }] });
@@ -183,6 +227,7 @@ describe('Account handler against the emulator', () => {
       expect(onEvent.Data).toMatchObject({ AccountId: existing.id, AccountName: 'Old Name', ParentId: ou });
       expect(mutatingCalls(h.emulator, since)).toEqual(['MoveAccount', 'TagResource']);
       expect(await parentOf(existing.id)).toBe(ou);
+      // No owner tag: this resource never removes or closes it.
       expect(await tagsOf(existing.id)).toEqual({ owner: 'platform' });
       expect(ctx.log.lines.map(l => l.message)).toContain('adopted account has another name; not renaming it');
       const done = await account.isComplete!({ ...accountCreateEvent(props), ...onEvent }, h.context());
@@ -190,7 +235,7 @@ describe('Account handler against the emulator', () => {
     });
 
     test('with adoption off, an existing member email is a clear error and nothing changes', async () => {
-      const existing = await created('Taken', { Email: 'taken@example.com' });
+      const existing = { id: await handMade('Taken', 'taken@example.com') };
       const since = h.emulator.callLog.length;
       const event = accountCreateEvent(accountProps('Someone Else', { Email: 'taken@example.com', AdoptExisting: 'false' }));
       await expect(account.onCreate(event, h.context())).rejects.toThrow(
@@ -262,7 +307,7 @@ describe('Account handler against the emulator', () => {
       const next = { ...props, Tags: [{ Key: 'a', Value: '1' }, { Key: 'c', Value: '3' }, { Key: 'b', Value: '22' }].filter(t => t.Key !== 'b') };
       const since = h.emulator.callLog.length;
       await account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, next, props), h.context());
-      expect(await tagsOf(id)).toEqual({ a: '1', c: '3', external: 'x' });
+      expect(await tagsOf(id)).toEqual({ a: '1', c: '3', external: 'x', [OWNER]: ownerId() });
       expect(mutatingCalls(h.emulator, since)).toEqual(['TagResource', 'UntagResource']);
     });
 
@@ -313,9 +358,16 @@ describe('Account handler against the emulator', () => {
       expect(await accountsWithEmail(props.Email as string)).toHaveLength(1);
     });
 
-    test('a physical id that is not an account (the Create failed) deletes nothing', async () => {
+    test('a physical id that is not an account (CloudFormation never learnt one) removes nothing', async () => {
       const since = h.emulator.callLog.length;
       await account.onDelete(deleteEvent(ResourceType.ACCOUNT, 'req-123', { ...accountProps('Never'), RemovalAction: 'CLOSE' }), h.context());
+      expect(mutatingCalls(h.emulator, since)).toEqual([]);
+    });
+
+    test('the provider framework\'s marker of a failed Create makes no call at all', async () => {
+      const since = h.emulator.callLog.length;
+      const marker = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
+      await account.onDelete(deleteEvent(ResourceType.ACCOUNT, marker, { ...accountProps('Never'), RemovalAction: 'CLOSE' }), h.context());
       expect(h.emulator.callLog.length).toBe(since);
     });
 
@@ -339,7 +391,7 @@ describe('Account handler against the emulator', () => {
       expect(await accountsWithEmail(props.Email as string)).toHaveLength(1);
     });
 
-    test('REMOVE_FROM_ORGANIZATION removes an invited account (no wait period); deleting again is done', async () => {
+    test('REMOVE_FROM_ORGANIZATION: an invited account is left until handed over by tag, then removed (no wait period); deleting again is done', async () => {
       const email = 'invited-removed@example.com';
       const id = h.emulator.createExternalAccount(email, 'Invited Removed');
       const invitee = clientsFor(h.emulator.endpoint, { accessKeyId: id, secretAccessKey: 'x' });
@@ -352,11 +404,19 @@ describe('Account handler against the emulator', () => {
       }
       expect(await accountsWithEmail(email)).toHaveLength(1);
       const event = deleteEvent(ResourceType.ACCOUNT, id, { ...accountProps('Invited Removed'), Email: email, RemovalAction: 'REMOVE_FROM_ORGANIZATION' });
+      // Adopted (no owner tag): RemovalAction does not apply to what the stack did not create.
+      const ctx = h.context();
+      await account.onDelete(event, ctx);
+      expect(await accountsWithEmail(email)).toHaveLength(1);
+      expect(ctx.log.lines.filter(l => l.message === 'leaving it in place: adopted')).toHaveLength(1);
+      // Handed over: tagged with the identity of the resource that may remove it.
+      await h.organizations.send(new TagResourceCommand({ ResourceId: id, Tags: [{ Key: OWNER, Value: ownerId() }] }));
       const since = h.emulator.callLog.length;
       await account.onDelete(event, h.context());
       expect(await accountsWithEmail(email)).toHaveLength(0);
       await expect(account.onDelete(event, h.context())).resolves.toEqual({});
-      expect(mutatingCalls(h.emulator, since)).toEqual(['RemoveAccountFromOrganization', 'RemoveAccountFromOrganization']);
+      // The second Delete finds the account gone from the organization (its tags went with it).
+      expect(mutatingCalls(h.emulator, since)).toEqual(['RemoveAccountFromOrganization']);
     });
   });
 });

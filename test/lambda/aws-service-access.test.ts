@@ -2,8 +2,9 @@ import {
   DisableAWSServiceAccessCommand,
   EnableAWSServiceAccessCommand,
   ListAWSServiceAccessForOrganizationCommand,
+  ListRootsCommand,
 } from '@aws-sdk/client-organizations';
-import { createEvent, deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
+import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, tagsOf, updateEvent } from './harness';
 import {
   awsServiceAccess,
   awsServiceAccessPhysicalId,
@@ -14,8 +15,11 @@ import { UserError } from '../../lambda/shared/errors';
 import { ResourceType } from '../../src/private/contract';
 
 const T = ResourceType.AWS_SERVICE_ACCESS;
+/** The root's tag that records which resource enabled trusted access for `principal`. */
+const accessKey = (principal: string) => `cdk-organizations:trusted-access/${principal}`;
 
 let h: Harness;
+let rootId: string;
 
 const mark = () => h.emulator.callLog.length;
 
@@ -30,6 +34,7 @@ async function create(principal: string) {
 
 beforeAll(async () => {
   h = await startHarness();
+  rootId = (await h.organizations.send(new ListRootsCommand({}))).Roots![0].Id!;
 });
 
 afterAll(async () => {
@@ -52,11 +57,12 @@ describe('properties and physical ids', () => {
 });
 
 describe('Create', () => {
-  test('enables trusted access', async () => {
+  test('enables trusted access and records on the root that this resource did', async () => {
     const since = mark();
     expect(await create('guardduty.amazonaws.com')).toBe('guardduty.amazonaws.com');
     expect(await enabled()).toContain('guardduty.amazonaws.com');
-    expect(mutatingCalls(h.emulator, since)).toEqual(['EnableAWSServiceAccess']);
+    expect(mutatingCalls(h.emulator, since)).toEqual(['EnableAWSServiceAccess', 'TagResource']);
+    expect((await tagsOf(h.organizations, rootId))[accessKey('guardduty.amazonaws.com')]).toBe(ownerId());
   });
 
   test('trusted access that is already enabled is adopted without any change', async () => {
@@ -66,12 +72,14 @@ describe('Create', () => {
     expect(mutatingCalls(h.emulator, since)).toEqual([]);
   });
 
-  test('a retried Create converges on one enabled principal (the retry adopts, the safe side)', async () => {
+  test('a retried Create recognises its own enabling by the root\'s tag: same id, no change', async () => {
     const event = createEvent(T, { ServicePrincipal: 'securityhub.amazonaws.com' });
     const first = await awsServiceAccess.onCreate(event, h.context());
+    const since = mark();
     const second = await awsServiceAccess.onCreate(event, h.context());
     expect(first.PhysicalResourceId).toBe('securityhub.amazonaws.com');
-    expect(second.PhysicalResourceId).toBe('securityhub.amazonaws.com|adopted');
+    expect(second.PhysicalResourceId).toBe('securityhub.amazonaws.com');
+    expect(mutatingCalls(h.emulator, since)).toEqual([]);
     expect((await enabled()).filter(p => p === 'securityhub.amazonaws.com')).toHaveLength(1);
   });
 });
@@ -93,7 +101,7 @@ describe('Update', () => {
     expect(await enabled()).toContain('tagpolicies.tag.amazonaws.com');
   });
 
-  test('another principal is a replacement; the swapped rollback returns to the old one', async () => {
+  test('another principal is a replacement; the swapped rollback returns to the old one, still its own', async () => {
     const oldId = await create('fms.amazonaws.com');
     const before = { ServicePrincipal: 'fms.amazonaws.com' };
     const after = { ServicePrincipal: 'backup.amazonaws.com' };
@@ -103,8 +111,8 @@ describe('Update', () => {
     expect(await enabled()).toEqual(expect.arrayContaining(['fms.amazonaws.com', 'backup.amazonaws.com']));
 
     const rollback = await awsServiceAccess.onUpdate(updateEvent(T, out.PhysicalResourceId!, before, after), h.context());
-    // The handler cannot prove the stack enabled the old principal, so it keeps it on at removal.
-    expect(rollback.PhysicalResourceId).toBe('fms.amazonaws.com|adopted');
+    // The root's tag says this resource enabled the old principal: still its own, not adopted.
+    expect(rollback.PhysicalResourceId).toBe('fms.amazonaws.com');
     await awsServiceAccess.onDelete(deleteEvent(T, out.PhysicalResourceId!, after), h.context());
     expect(await enabled()).not.toContain('backup.amazonaws.com');
     expect(await enabled()).toContain('fms.amazonaws.com');
@@ -117,7 +125,8 @@ describe('Delete', () => {
     const since = mark();
     await awsServiceAccess.onDelete(deleteEvent(T, id, { ServicePrincipal: 'access-analyzer.amazonaws.com' }), h.context());
     expect(await enabled()).not.toContain('access-analyzer.amazonaws.com');
-    expect(mutatingCalls(h.emulator, since)).toEqual(['DisableAWSServiceAccess']);
+    expect(mutatingCalls(h.emulator, since)).toEqual(['DisableAWSServiceAccess', 'UntagResource']);
+    expect(await tagsOf(h.organizations, rootId)).not.toHaveProperty([accessKey('access-analyzer.amazonaws.com')]);
     const again = mark();
     await expect(awsServiceAccess.onDelete(deleteEvent(T, id, {}), h.context())).resolves.toEqual({});
     expect(mutatingCalls(h.emulator, again)).toEqual([]);

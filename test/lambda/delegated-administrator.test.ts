@@ -1,11 +1,13 @@
 import {
   CreateAccountCommand,
+  DeregisterDelegatedAdministratorCommand,
   DescribeCreateAccountStatusCommand,
   EnableAWSServiceAccessCommand,
   ListDelegatedAdministratorsCommand,
+  OrganizationsClient,
   RegisterDelegatedAdministratorCommand,
 } from '@aws-sdk/client-organizations';
-import { createEvent, deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
+import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, tagsOf, updateEvent } from './harness';
 import {
   delegatedAdministrator,
   delegatedAdministratorPhysicalId,
@@ -71,16 +73,37 @@ describe('properties and physical ids', () => {
 });
 
 describe('register', () => {
-  test('registers the account and returns <accountId>|<servicePrincipal>; registering twice is done', async () => {
+  test('registers the account, records it on the account, returns <accountId>|<servicePrincipal>; a retried Create changes nothing', async () => {
     const event = createEvent(T, props(member1, GUARDDUTY));
     const out = await delegatedAdministrator.onCreate(event, h.context());
     expect(out).toEqual({ PhysicalResourceId: `${member1}|${GUARDDUTY}` });
     expect(await admins(GUARDDUTY)).toEqual([member1]);
+    expect(await tagsOf(h.organizations, member1)).toMatchObject({ [`cdk-organizations:delegated-administrator/${GUARDDUTY}`]: ownerId() });
     const since = mark();
     await expect(delegatedAdministrator.onCreate(event, h.context())).resolves.toEqual(out);
-    const calls = h.emulator.callLog.slice(since).filter(c => c.operation === 'RegisterDelegatedAdministrator');
-    expect(calls.map(c => JSON.stringify(c.outcome))).toEqual([expect.stringMatching(/AccountAlreadyRegistered/)]);
+    expect(mutatingCalls(h.emulator, since)).toEqual([]);
     expect(await admins(GUARDDUTY)).toEqual([member1]);
+  });
+
+  test('an account registered by someone else between the look and the call is adopted (AccountAlreadyRegisteredException)', async () => {
+    const principal = 'servicecatalog.amazonaws.com';
+    await h.organizations.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: principal }));
+    let raced = false;
+    const organizations = {
+      send: async (command: { constructor: { name: string } }) => {
+        if (!raced && command.constructor.name === 'RegisterDelegatedAdministratorCommand') {
+          raced = true;
+          await h.organizations.send(new RegisterDelegatedAdministratorCommand({ AccountId: member2, ServicePrincipal: principal }));
+        }
+        return h.organizations.send(command as any);
+      },
+    } as unknown as OrganizationsClient;
+    await delegatedAdministrator.onCreate(createEvent(T, props(member2, principal)), h.context({ organizations }));
+    expect(h.emulator.callLog.filter(c => c.operation === 'RegisterDelegatedAdministrator').slice(-1).map(c => JSON.stringify(c.outcome)))
+      .toEqual([expect.stringMatching(/AccountAlreadyRegistered/)]);
+    // Not this resource's: its Delete leaves the registration in place.
+    await delegatedAdministrator.onDelete(deleteEvent(T, `${member2}|${principal}`, props(member2, principal)), h.context());
+    expect(await admins(principal)).toEqual([member2]);
   });
 
   test('the management account is refused with a clear message, before any call that changes something', async () => {
@@ -135,17 +158,31 @@ describe('update', () => {
 });
 
 describe('deregister', () => {
-  test('deregisters; a second Delete finds it not registered and is done', async () => {
+  test('deregisters what it registered and removes the tag; a second Delete is done without any change', async () => {
     const principal = 'inspector2.amazonaws.com';
     await h.organizations.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: principal }));
-    await h.organizations.send(new RegisterDelegatedAdministratorCommand({ AccountId: member2, ServicePrincipal: principal }));
+    await delegatedAdministrator.onCreate(createEvent(T, props(member2, principal)), h.context());
     const event = deleteEvent(T, `${member2}|${principal}`, props(member2, principal));
-    await expect(delegatedAdministrator.onDelete(event, h.context())).resolves.toEqual({});
-    expect(await admins(principal)).toEqual([]);
     const since = mark();
     await expect(delegatedAdministrator.onDelete(event, h.context())).resolves.toEqual({});
-    const calls = h.emulator.callLog.slice(since).filter(c => c.operation === 'DeregisterDelegatedAdministrator');
-    expect(calls.map(c => JSON.stringify(c.outcome))).toEqual([expect.stringMatching(/AccountNotRegistered/)]);
+    expect(await admins(principal)).toEqual([]);
+    expect(mutatingCalls(h.emulator, since)).toEqual(['DeregisterDelegatedAdministrator', 'UntagResource']);
+    expect(await tagsOf(h.organizations, member2)).not.toHaveProperty([`cdk-organizations:delegated-administrator/${principal}`]);
+    const again = mark();
+    await expect(delegatedAdministrator.onDelete(event, h.context())).resolves.toEqual({});
+    expect(mutatingCalls(h.emulator, again)).toEqual([]);
+  });
+
+  test('deregistered outside the stack: the Delete only removes the tag', async () => {
+    const principal = 'ipam.amazonaws.com';
+    await h.organizations.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: principal }));
+    await delegatedAdministrator.onCreate(createEvent(T, props(member1, principal)), h.context());
+    await h.organizations.send(new DeregisterDelegatedAdministratorCommand({ AccountId: member1, ServicePrincipal: principal }));
+    const since = mark();
+    await delegatedAdministrator.onDelete(deleteEvent(T, `${member1}|${principal}`, props(member1, principal)), h.context());
+    const deregister = h.emulator.callLog.slice(since).filter(c => c.operation === 'DeregisterDelegatedAdministrator');
+    expect(deregister.map(c => JSON.stringify(c.outcome))).toEqual([expect.stringMatching(/AccountNotRegistered/)]);
+    expect(await tagsOf(h.organizations, member1)).not.toHaveProperty([`cdk-organizations:delegated-administrator/${principal}`]);
   });
 
   test('an id this handler never returned makes no call', async () => {

@@ -1,5 +1,5 @@
 import { DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListRootsCommand, OrganizationsClient, PolicyType } from '@aws-sdk/client-organizations';
-import { createEvent, deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
+import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, tagsOf, updateEvent } from './harness';
 import {
   enabledPolicyType,
   enabledPolicyTypePhysicalId,
@@ -16,6 +16,8 @@ const TAG = 'TAG_POLICY';
 const BACKUP = 'BACKUP_POLICY';
 const AI = 'AISERVICES_OPT_OUT_POLICY';
 const CHATBOT = 'CHATBOT_POLICY';
+/** The root's tag that records which resource enabled `type`. */
+const typeKey = (type: string) => `cdk-organizations:policy-type/${type}`;
 
 let h: Harness;
 let rootId: string;
@@ -55,6 +57,8 @@ async function remove(physicalId: string, type: string) {
 
 /** Turns a type off outside the stack and waits until the root no longer lists it. */
 async function disableByHand(type: string) {
+  // A type still being enabled cannot be disabled yet (PolicyChangesInProgressException).
+  for (let i = 0; i < 2000 && await statusOf(type) === 'PENDING_ENABLE'; i++) await new Promise(resolve => setTimeout(resolve, 5));
   await h.organizations.send(new DisablePolicyTypeCommand({ RootId: rootId, PolicyType: type as PolicyType }));
   for (let i = 0; i < 2000 && await statusOf(type) !== undefined; i++) await new Promise(resolve => setTimeout(resolve, 5));
   expect(await statusOf(type)).toBeUndefined();
@@ -105,12 +109,13 @@ describe('properties and physical ids', () => {
 });
 
 describe('Create', () => {
-  test('enables the type; isComplete waits until the root reports it ENABLED', async () => {
+  test('enables the type and records on the root that this resource did; isComplete waits until the root reports it ENABLED', async () => {
     const event = createEvent(T, { RootId: rootId, PolicyType: TAG });
     const since = mark();
     const out = await enabledPolicyType.onCreate(event, h.context());
     expect(out).toEqual({ PhysicalResourceId: `${rootId}|${TAG}` });
-    expect(mutatingCalls(h.emulator, since)).toEqual(['EnablePolicyType']);
+    expect(mutatingCalls(h.emulator, since)).toEqual(['EnablePolicyType', 'TagResource']);
+    expect((await tagsOf(h.organizations, rootId))[typeKey(TAG)]).toBe(ownerId());
     await settle(event, out);
     expect(await statusOf(TAG)).toBe('ENABLED');
   });
@@ -123,16 +128,19 @@ describe('Create', () => {
     expect(mutatingCalls(h.emulator, since)).toEqual([]);
   });
 
-  test('a retried Create converges: the type is enabled once, and the retry keeps it (adopted, the safe side)', async () => {
+  test('a retried Create recognises its own enabling by the root\'s tag: enabled once, same id, no change', async () => {
     const event = createEvent(T, { RootId: rootId, PolicyType: BACKUP });
     const first = await enabledPolicyType.onCreate(event, h.context());
+    const since = mark();
     const second = await enabledPolicyType.onCreate(event, h.context());
     expect(first.PhysicalResourceId).toBe(`${rootId}|${BACKUP}`);
-    expect(second.PhysicalResourceId).toBe(`${rootId}|${BACKUP}|adopted`);
+    expect(second.PhysicalResourceId).toBe(`${rootId}|${BACKUP}`);
+    expect(mutatingCalls(h.emulator, since)).toEqual([]);
     await settle(event, second);
     expect(await statusOf(BACKUP)).toBe('ENABLED');
     expect(h.emulator.callLog.filter(c => c.operation === 'EnablePolicyType' && (c.request as any).PolicyType === BACKUP)).toHaveLength(1);
-    await disableByHand(BACKUP);
+    await remove(second.PhysicalResourceId!, BACKUP);
+    expect(await statusOf(BACKUP)).toBeUndefined();
   });
 
   test('a type enabled by someone else between the look and EnablePolicyType is adopted', async () => {
@@ -177,7 +185,7 @@ describe('Update', () => {
     await remove(id, AI);
   });
 
-  test('another type is a replacement (new id); the swapped rollback keeps the old type on, marked adopted', async () => {
+  test('another type is a replacement (new id); the swapped rollback finds the old type still its own', async () => {
     const oldId = await create(AI);
     const before = { RootId: rootId, PolicyType: AI };
     const after = { RootId: rootId, PolicyType: BACKUP };
@@ -190,13 +198,14 @@ describe('Update', () => {
     expect(await statusOf(AI)).toBe('ENABLED');
 
     const rollback = await enabledPolicyType.onUpdate(updateEvent(T, out.PhysicalResourceId!, before, after), h.context());
-    // The handler cannot prove that the stack enabled the old type, so it keeps it on at removal (the safe side).
-    expect(rollback.PhysicalResourceId).toBe(`${rootId}|${AI}|adopted`);
+    // The root's tag says this resource enabled the old type: it is still its own, not adopted.
+    expect(rollback.PhysicalResourceId).toBe(`${rootId}|${AI}`);
     // Then CloudFormation deletes the replacement, which disables only the type it enabled.
     await remove(out.PhysicalResourceId!, BACKUP);
     expect(await statusOf(BACKUP)).toBeUndefined();
     expect(await statusOf(AI)).toBe('ENABLED');
-    await disableByHand(AI);
+    await remove(rollback.PhysicalResourceId!, AI);
+    expect(await statusOf(AI)).toBeUndefined();
   });
 });
 
@@ -207,9 +216,12 @@ describe('Delete', () => {
     expect(id).toBe(`${rootId}|${type}`);
     const since = mark();
     await remove(id, type);
-    expect(mutatingCalls(h.emulator, since)).toEqual(['DisablePolicyType']);
+    expect(mutatingCalls(h.emulator, since)).toEqual(['DisablePolicyType', 'UntagResource']);
     expect(await statusOf(type)).toBeUndefined();
+    expect(await tagsOf(h.organizations, rootId)).not.toHaveProperty([typeKey(type)]);
+    const again = mark();
     await expect(enabledPolicyType.onDelete(deleteEvent(T, id, {}), h.context())).resolves.toEqual({});
+    expect(mutatingCalls(h.emulator, again)).toEqual([]);
   });
 
   test('an adopted type stays enabled and nothing is called', async () => {

@@ -4,7 +4,7 @@
  * cannot produce.
  */
 import { AccountClient } from '@aws-sdk/client-account';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { ListTagsForResourceCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
 import { memoryLogger } from '../../lambda/shared/log';
 import type { CreateEvent, DeleteEvent, HandlerContext, Properties, UpdateEvent } from '../../lambda/shared/types';
@@ -58,7 +58,26 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
 }
 
 let requestCounter = 0;
-const STACK_ID = 'arn:aws:cloudformation:us-east-1:111111111111:stack/test/00000000-0000-0000-0000-000000000000';
+/** The stack of every event below: owner identities (lambda/shared/ownership.ts) read `test/<logicalId>`. */
+export const STACK_NAME = 'test';
+const STACK_ID = `arn:aws:cloudformation:us-east-1:111111111111:stack/${STACK_NAME}/00000000-0000-0000-0000-000000000000`;
+
+/** The owner identity the handlers record for the resource `logicalId` of the test stack. */
+export function ownerId(logicalId = 'Resource'): string {
+  return `${STACK_NAME}/${logicalId}`;
+}
+
+/** The tags of a root, OU, account or policy, as a plain object. */
+export async function tagsOf(organizations: OrganizationsClient, resourceId: string): Promise<Record<string, string>> {
+  const tags: Record<string, string> = {};
+  let token: string | undefined;
+  do {
+    const page = await organizations.send(new ListTagsForResourceCommand({ ResourceId: resourceId, NextToken: token }));
+    for (const tag of page.Tags ?? []) tags[tag.Key!] = tag.Value!;
+    token = page.NextToken;
+  } while (token);
+  return tags;
+}
 
 export function createEvent(resourceType: string, props: Properties, logicalId = 'Resource'): CreateEvent {
   return {

@@ -9,13 +9,16 @@ import {
   ListHandshakesForAccountCommand,
   ListRootsCommand,
   OrganizationsClient,
+  TagResourceCommand,
 } from '@aws-sdk/client-organizations';
-import { clientsFor, createEvent, deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
+import { clientsFor, createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, tagsOf, updateEvent } from './harness';
 import { organization, parseOrganizationProps } from '../../lambda/organization';
 import { isError, UserError } from '../../lambda/shared/errors';
 import { ResourceType } from '../../src/private/contract';
 
 const T = ResourceType.ORGANIZATION;
+/** The root's tag that records which resource created the organization. */
+const ORG_KEY = 'cdk-organizations:organization';
 
 const mark = (h: Harness) => h.emulator.callLog.length;
 
@@ -97,6 +100,8 @@ describe('a new account without an organization', () => {
       RootArn: root.Arn,
     });
     expect(org.FeatureSet).toBe('ALL');
+    // Recorded on the root: this resource created the organization, so DeleteOnRemoval may delete it.
+    expect(await tagsOf(h.organizations, root.Id!)).toEqual({ [ORG_KEY]: ownerId() });
   });
 
   test('Create with CONSOLIDATED_BILLING makes an organization without all features', async () => {
@@ -119,6 +124,8 @@ describe('a new account without an organization', () => {
     const out = await organization.onCreate(createEvent(T, {}), h.context({ organizations }));
     expect(out.PhysicalResourceId).toBe((await describeOrg(h))!.Id);
     expect(h.emulator.callLog.filter(c => c.operation === 'CreateOrganization').map(c => c.outcome)).toEqual(['OK', 'AlreadyInOrganizationException']);
+    // Another request created it: not this resource's own.
+    expect(await tagsOf(h.organizations, out.Data!.RootId)).toEqual({});
   });
 });
 
@@ -189,8 +196,23 @@ describe('an existing organization', () => {
     expect((await describeOrg(h))?.Id).toBe(org.Id);
   });
 
-  test('Delete with DeleteOnRemoval refuses while member accounts remain, naming them', async () => {
+  test('Delete with DeleteOnRemoval keeps an adopted organization, and says why in one log line', async () => {
     const org = (await describeOrg(h))!;
+    const since = mark(h);
+    const ctx = h.context();
+    await organization.onDelete(deleteEvent(T, org.Id!, { DeleteOnRemoval: 'true' }), ctx);
+    expect(mutatingCalls(h.emulator, since)).toEqual([]);
+    expect((await describeOrg(h))?.Id).toBe(org.Id);
+    expect(ctx.log.lines.filter(l => /^leaving it in place/.test(String(l.message)))).toEqual([
+      expect.objectContaining({ message: 'leaving it in place: adopted', what: `organization ${org.Id}`, why: expect.stringContaining(ORG_KEY) }),
+    ]);
+  });
+
+  test('Delete with DeleteOnRemoval of an organization handed over by tag refuses while member accounts remain, naming them', async () => {
+    const org = (await describeOrg(h))!;
+    const rootId = (await h.organizations.send(new ListRootsCommand({}))).Roots![0].Id!;
+    // The hand-over the adoption log line describes: the root tagged with the resource's identity.
+    await h.organizations.send(new TagResourceCommand({ ResourceId: rootId, Tags: [{ Key: ORG_KEY, Value: ownerId() }] }));
     const memberId = await newAccount(h, 'member2');
     const since = mark(h);
     const error = await organization.onDelete(deleteEvent(T, org.Id!, { DeleteOnRemoval: 'true' }), h.context()).catch(e => e);

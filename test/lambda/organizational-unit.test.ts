@@ -11,12 +11,15 @@ import {
   OrganizationsClient,
   TagResourceCommand,
 } from '@aws-sdk/client-organizations';
-import { createEvent, deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
+import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, updateEvent } from './harness';
 import { organizationalUnit, parseOrganizationalUnitProps } from '../../lambda/organizational-unit';
 import { isError, UserError } from '../../lambda/shared/errors';
 import { HandlerEnv, ResourceType } from '../../src/private/contract';
 
 const T = ResourceType.ORGANIZATIONAL_UNIT;
+const OWNER = 'cdk-organizations:owner';
+/** The ownership tag of an OU this resource created. */
+const owned = { [OWNER]: ownerId() };
 
 let h: Harness;
 let rootId: string;
@@ -118,7 +121,8 @@ describe('Create', () => {
     expect(id).toMatch(/^ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}$/);
     expect(data).toEqual({ Id: id, Arn: expect.stringContaining(id), Name: name });
     expect(await childrenNamed(rootId, name)).toEqual([id]);
-    expect(await tagsOf(id)).toEqual({ team: 'platform' });
+    // Born owned: CreateOrganizationalUnit carries the owner tag along with the declared ones.
+    expect(await tagsOf(id)).toEqual({ team: 'platform', [OWNER]: 'test/Resource' });
   });
 
   test('creates nested OUs under another OU', async () => {
@@ -206,7 +210,7 @@ describe('Update', () => {
       new RegExp(`another OU under ${rootId} already has that name \\(${sibling}\\)`));
     expect(mutatingCalls(h.emulator, since)).toEqual([]);
     expect(await nameOf(id)).toBe(before.Name);
-    expect(await tagsOf(id)).toEqual({ a: '1' });
+    expect(await tagsOf(id)).toEqual({ a: '1', ...owned });
   });
 
   test('tags are diffed: declared keys set or removed, foreign keys kept; the rollback restores', async () => {
@@ -216,10 +220,10 @@ describe('Update', () => {
     await h.organizations.send(new TagResourceCommand({ ResourceId: id, Tags: [{ Key: 'foreign', Value: 'x' }] }));
 
     await organizationalUnit.onUpdate(updateEvent(T, id, after, before), h.context());
-    expect(await tagsOf(id)).toEqual({ a: '9', c: '3', foreign: 'x' });
+    expect(await tagsOf(id)).toEqual({ a: '9', c: '3', foreign: 'x', ...owned });
 
     await organizationalUnit.onUpdate(updateEvent(T, id, before, after), h.context());
-    expect(await tagsOf(id)).toEqual({ a: '1', b: '2', foreign: 'x' });
+    expect(await tagsOf(id)).toEqual({ a: '1', b: '2', foreign: 'x', ...owned });
   });
 
   test('a retried update converges and calls nothing the second time', async () => {
@@ -233,7 +237,7 @@ describe('Update', () => {
     expect(again.PhysicalResourceId).toBe(id);
     expect(mutatingCalls(h.emulator, since)).toEqual([]);
     expect(await nameOf(id)).toBe(after.Name);
-    expect(await tagsOf(id)).toEqual({ b: '2' });
+    expect(await tagsOf(id)).toEqual({ b: '2', ...owned });
   });
 
   test('a new parent replaces the OU; the rollback finds the original again', async () => {
@@ -246,13 +250,29 @@ describe('Update', () => {
     const replaced = await organizationalUnit.onUpdate(updateEvent(T, original, after, before), ctx);
     expect(replaced.PhysicalResourceId).not.toBe(original);
     expect(await childrenNamed(newParent, before.Name)).toEqual([replaced.PhysicalResourceId]);
-    expect(await tagsOf(replaced.PhysicalResourceId!)).toEqual({ a: '1' });
+    expect(await tagsOf(replaced.PhysicalResourceId!)).toEqual({ a: '1', ...owned });
     // The old OU is left for CloudFormation to delete once its children have moved.
     expect(await exists(original)).toBe(true);
     expect(ctx.log.lines.map(l => l.message)).toContain('replacing organizational unit: ParentId changed');
 
     const rolledBack = await organizationalUnit.onUpdate(updateEvent(T, replaced.PhysicalResourceId!, before, after), h.context());
     expect(rolledBack.PhysicalResourceId).toBe(original);
+    expect(await tagsOf(original)).toEqual({ a: '1', ...owned });
+    // The rollback's cleanup deletes the replacement (this resource's own); the original stays.
+    await organizationalUnit.onDelete(deleteEvent(T, replaced.PhysicalResourceId!, after), h.context());
+    expect(await exists(replaced.PhysicalResourceId!)).toBe(false);
+    expect(await exists(original)).toBe(true);
+  });
+
+  test('a new parent: the cleanup deletes the old OU, which this resource owns, once it is empty', async () => {
+    const newParent = (await create({ Name: uniqueName('parent'), ParentId: rootId })).id;
+    const before = { Name: uniqueName(), ParentId: rootId };
+    const after = { ...before, ParentId: newParent };
+    const { id: original } = await create(before);
+    const replaced = await organizationalUnit.onUpdate(updateEvent(T, original, after, before), h.context());
+    await organizationalUnit.onDelete(deleteEvent(T, original, before), h.context());
+    expect(await exists(original)).toBe(false);
+    expect(await exists(replaced.PhysicalResourceId!)).toBe(true);
   });
 
   test('an OU deleted outside CloudFormation is created again under a new id', async () => {
@@ -343,7 +363,7 @@ describe('under throttling and concurrent modification', () => {
     const { id } = await faulty(() => create(before));
     await faulty(() => organizationalUnit.onUpdate(updateEvent(T, id, after, before), h.context()));
     expect(await nameOf(id)).toBe(after.Name);
-    expect(await tagsOf(id)).toEqual({ b: '2' });
+    expect(await tagsOf(id)).toEqual({ b: '2', ...owned });
     await faulty(() => organizationalUnit.onDelete(deleteEvent(T, id, after), h.context()));
     expect(await exists(id)).toBe(false);
     expect(await childrenNamed(rootId, before.Name)).toEqual([]);

@@ -6,9 +6,11 @@ import {
   EnablePolicyTypeCommand,
   ListPoliciesForTargetCommand,
   ListRootsCommand,
+  AttachPolicyCommand,
+  OrganizationsClient,
   PolicyType,
 } from '@aws-sdk/client-organizations';
-import { createEvent, deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
+import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, tagsOf, updateEvent } from './harness';
 import { attachmentPhysicalId, parseAttachmentPhysicalId, parsePolicyAttachmentProps, policyAttachment } from '../../lambda/policy-attachment';
 import { isError, UserError } from '../../lambda/shared/errors';
 import { ResourceType } from '../../src/private/contract';
@@ -101,16 +103,36 @@ describe('create', () => {
     expect(await policiesOn(targetId)).not.toContain(policyId);
   });
 
-  test('an attachment that already exists is done (DuplicatePolicyAttachmentException)', async () => {
+  test('records the attachment on the target; a retried Create finds it by that tag and changes nothing', async () => {
     const [policyId, ou] = [await newPolicy(), await newOu()];
     const event = createEvent(T, props(policyId, ou));
     await policyAttachment.onCreate(event, h.context());
+    expect(await tagsOf(h.organizations, ou)).toEqual({ [`cdk-organizations:attachment/${policyId}`]: ownerId() });
     const since = mark();
     await expect(policyAttachment.onCreate(event, h.context())).resolves.toEqual({ PhysicalResourceId: `${policyId}|${ou}` });
-    const calls = h.emulator.callLog.slice(since).filter(c => c.operation === 'AttachPolicy');
-    expect(calls).toHaveLength(1);
-    expect(JSON.stringify(calls[0].outcome)).toMatch(/DuplicatePolicyAttachment/);
+    expect(mutatingCalls(h.emulator, since)).toEqual([]);
     expect(await policiesOn(ou)).toEqual(['p-FullAWSAccess', policyId].sort());
+  });
+
+  test('an attachment made by someone else between the look and AttachPolicy is adopted (DuplicatePolicyAttachmentException)', async () => {
+    const [policyId, ou] = [await newPolicy(), await newOu()];
+    let raced = false;
+    const organizations = {
+      send: async (command: { constructor: { name: string } }) => {
+        if (!raced && command.constructor.name === 'AttachPolicyCommand') {
+          raced = true;
+          await h.organizations.send(new AttachPolicyCommand({ PolicyId: policyId, TargetId: ou }));
+        }
+        return h.organizations.send(command as any);
+      },
+    } as unknown as OrganizationsClient;
+    await policyAttachment.onCreate(createEvent(T, props(policyId, ou)), h.context({ organizations }));
+    expect(h.emulator.callLog.filter(c => c.operation === 'AttachPolicy').slice(-1).map(c => JSON.stringify(c.outcome)))
+      .toEqual([expect.stringMatching(/DuplicatePolicyAttachment/)]);
+    // Not this resource's: no tag, and its Delete leaves the attachment in place.
+    expect(await tagsOf(h.organizations, ou)).toEqual({});
+    await policyAttachment.onDelete(deleteEvent(T, `${policyId}|${ou}`, props(policyId, ou)), h.context());
+    expect(await policiesOn(ou)).toContain(policyId);
   });
 
   test('attaches the AWS-managed FullAWSAccess policy', async () => {
@@ -161,24 +183,29 @@ describe('update', () => {
 });
 
 describe('delete', () => {
-  test('detaches; a second Delete finds it not attached and is done', async () => {
+  test('detaches and removes the ownership tag; a second Delete is done without any change', async () => {
     const [policyId, ou] = [await newPolicy(), await newOu()];
     const created = await policyAttachment.onCreate(createEvent(T, props(policyId, ou)), h.context());
     const event = deleteEvent(T, created.PhysicalResourceId!, props(policyId, ou));
+    const since = mark();
     await policyAttachment.onDelete(event, h.context());
     expect(await policiesOn(ou)).toEqual(['p-FullAWSAccess']);
-    const since = mark();
+    expect(mutatingCalls(h.emulator, since)).toEqual(['DetachPolicy', 'UntagResource']);
+    expect(await tagsOf(h.organizations, ou)).toEqual({});
+    const again = mark();
     await expect(policyAttachment.onDelete(event, h.context())).resolves.toEqual({});
-    const detach = h.emulator.callLog.slice(since).filter(c => c.operation === 'DetachPolicy');
-    expect(detach.map(c => JSON.stringify(c.outcome))).toEqual([expect.stringMatching(/PolicyNotAttached/)]);
+    expect(mutatingCalls(h.emulator, again)).toEqual([]);
   });
 
-  test('a policy that no longer exists is done', async () => {
+  test('a policy that no longer exists is done: only the ownership tag is removed', async () => {
     const [policyId, ou] = [await newPolicy(), await newOu()];
+    await policyAttachment.onCreate(createEvent(T, props(policyId, ou)), h.context());
+    await h.organizations.send(new DetachPolicyCommand({ PolicyId: policyId, TargetId: ou }));
     await h.organizations.send(new DeletePolicyCommand({ PolicyId: policyId }));
     const since = mark();
     await expect(policyAttachment.onDelete(deleteEvent(T, `${policyId}|${ou}`, props(policyId, ou)), h.context())).resolves.toEqual({});
-    expect(mutatingCalls(h.emulator, since)).toEqual([]);
+    expect(mutatingCalls(h.emulator, since)).toEqual(['UntagResource']);
+    expect(await tagsOf(h.organizations, ou)).toEqual({});
   });
 
   test('a target that no longer exists is done', async () => {

@@ -14,7 +14,7 @@ import {
   TagResourceCommand,
   DeletePolicyCommand,
 } from '@aws-sdk/client-organizations';
-import { createEvent, deleteEvent, Harness, mutatingCalls, startHarness, updateEvent } from './harness';
+import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, updateEvent } from './harness';
 import { parsePolicyProps, policy } from '../../lambda/policy';
 import { isError, UserError } from '../../lambda/shared/errors';
 import type { HandlerContext } from '../../lambda/shared/types';
@@ -22,6 +22,9 @@ import { ResourceType } from '../../src/private/contract';
 
 const SCP = 'SERVICE_CONTROL_POLICY';
 const T = ResourceType.POLICY;
+const OWNER = 'cdk-organizations:owner';
+/** The ownership tag of a policy this resource created. */
+const owned = { [OWNER]: ownerId() };
 
 let h: Harness;
 let rootId: string;
@@ -143,7 +146,8 @@ describe('create', () => {
     expect(described.Content).toBe(p.Content);
     expect(described.PolicySummary).toMatchObject({ Name: p.Name, Description: 'deny deletes', Type: SCP });
     expect(await targetsOf(id)).toEqual([ou1, ou2].sort());
-    expect(await tagsOf(id)).toEqual({ team: 'core' });
+    // Born owned: CreatePolicy carries the owner tag along with the declared ones.
+    expect(await tagsOf(id)).toEqual({ team: 'core', [OWNER]: 'test/Resource' });
     expect(data).toEqual({ Id: id, Arn: described.PolicySummary!.Arn, Name: p.Name, Type: SCP, AwsManaged: 'false' });
     expect(mutatingCalls(h.emulator, since)).toEqual(['CreatePolicy', 'AttachPolicy', 'AttachPolicy']);
   });
@@ -176,9 +180,11 @@ describe('create', () => {
     const described = await describe_(id);
     expect(described.Content).toBe(doc('New'));
     expect(described.PolicySummary!.Description).toBe('deny deletes');
+    // Adopted, not claimed: without an owner tag, this resource will never detach or delete it.
     expect(await tagsOf(id)).toEqual({ owner: 'someone', team: 'core' });
     expect(await targetsOf(id)).toEqual([ou]);
-    expect(mutatingCalls(h.emulator, since)).toEqual(['UpdatePolicy', 'TagResource', 'AttachPolicy']);
+    // Tags (and with them ownership) last, once nothing else can fail.
+    expect(mutatingCalls(h.emulator, since)).toEqual(['UpdatePolicy', 'AttachPolicy', 'TagResource']);
   });
 
   test('adopting a policy that already matches changes nothing', async () => {
@@ -267,8 +273,8 @@ describe('update', () => {
   const update = (id: string, p: Record<string, unknown>, old: Record<string, unknown>, ctx?: HandlerContext) =>
     policy.onUpdate(updateEvent(T, id, p, old), ctx ?? h.context());
 
-  test.each([
-    ['Name', (p: Record<string, unknown>) => ({ Name: `${p.Name}-renamed` })],
+  test.each<[string, (p: Record<string, unknown>) => Record<string, unknown>]>([
+    ['Name', p => ({ Name: `${p.Name}-renamed` })],
     ['Description', () => ({ Description: 'a new description' })],
     ['Content', () => ({ Content: doc('Two', 'ec2:*') })],
   ])('%s changes in place with one UpdatePolicy carrying only that field', async (field, change) => {
@@ -292,7 +298,7 @@ describe('update', () => {
     const next = { ...p, Tags: [{ Key: 'keep', Value: '1' }, { Key: 'change', Value: 'b' }, { Key: 'add', Value: 'new' }] };
     const since = mark();
     await update(id, next, p);
-    expect(await tagsOf(id)).toEqual({ keep: '1', change: 'b', add: 'new', foreign: 'f' });
+    expect(await tagsOf(id)).toEqual({ keep: '1', change: 'b', add: 'new', foreign: 'f', ...owned });
     expect(mutatingCalls(h.emulator, since)).toEqual(['TagResource', 'UntagResource']);
   });
 
@@ -327,7 +333,7 @@ describe('update', () => {
     const described = await describe_(id);
     expect(described.PolicySummary).toMatchObject({ Name: p.Name, Description: p.Description });
     expect(described.Content).toBe(p.Content);
-    expect(await tagsOf(id)).toEqual({ x: '1' });
+    expect(await tagsOf(id)).toEqual({ x: '1', ...owned });
     expect(await targetsOf(id)).toEqual([a]);
   });
 
@@ -358,6 +364,20 @@ describe('update', () => {
     await policy.onDelete(deleteEvent(T, id, p), h.context());
     expect(await exists(id)).toBe(false);
     expect(await exists(newId)).toBe(true);
+  });
+
+  test('a Type change rolled back: the old policy is found again, still its own, and the replacement\'s Delete deletes only the new one', async () => {
+    await enableType('TAG_POLICY');
+    const { p, id } = await created();
+    const next = { ...p, Type: 'TAG_POLICY', Content: JSON.stringify({ tags: {} }) };
+    const out = await update(id, next, p);
+    const newId = out.PhysicalResourceId!;
+    const back = await update(newId, p, next);
+    expect(back.PhysicalResourceId).toBe(id);
+    expect(await tagsOf(id)).toEqual(owned);
+    await policy.onDelete(deleteEvent(T, newId, next), h.context());
+    expect(await exists(newId)).toBe(false);
+    expect(await exists(id)).toBe(true);
   });
 
   test('a policy deleted outside CloudFormation is created again under a new id', async () => {
