@@ -104,16 +104,19 @@ export interface AccountProps {
 
   /**
    * What happens to the AWS account when this construct is removed from the app or its stack is
-   * deleted.
+   * deleted. It applies only to an account this stack created (or that another resource of this
+   * library created and this one took over, for example after the construct was renamed); an
+   * adopted account is always left where it is.
    *
    * @default AccountRemovalAction.RETAIN
    */
   readonly removalAction?: AccountRemovalAction;
 
   /**
-   * Whether an account of the organization that already has this email is adopted (managed by
-   * this stack from then on) instead of refused. A new account is never created for an email
-   * that exists.
+   * Whether an account of the organization that already has this email is adopted (moved, renamed
+   * and tagged by this stack from then on, but never closed or removed by it) instead of refused. A
+   * new account is never created for an email that exists. An account that another resource of this
+   * library created (a renamed or moved construct) is taken over whatever this says.
    *
    * @default true
    */

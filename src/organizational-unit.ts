@@ -72,7 +72,8 @@ export interface OrganizationalUnitProps {
   readonly tags?: { [key: string]: string };
 
   /**
-   * What happens to the OU when it is removed from the app. `DESTROY` deletes it, only when empty.
+   * What happens to the OU when it is removed from the app. `DESTROY` deletes it, only when empty,
+   * and only when this stack created it (an OU that existed before the stack adopted it stays).
    *
    * @default RemovalPolicy.DESTROY
    */
@@ -127,8 +128,8 @@ abstract class OrganizationalUnitBase extends Resource implements IOrganizationa
  * An organizational unit (`Custom::Organizations_OrganizationalUnit`).
  *
  * Create adopts an OU of the same name under the same parent, so an OU made before the stack is
- * taken over. Delete never empties an OU: one that still holds accounts or OUs is an error that
- * names them.
+ * managed rather than duplicated (and left in place when the construct is removed). Delete never
+ * empties an OU: one that still holds accounts or OUs is an error that names them.
  *
  * @resource Custom::Organizations_OrganizationalUnit
  * @see https://docs.aws.amazon.com/organizations/latest/APIReference/API_CreateOrganizationalUnit.html

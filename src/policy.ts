@@ -259,7 +259,8 @@ export interface PolicyProps {
 
   /**
    * What happens to the policy when it is removed from the app. `DESTROY` detaches it from the
-   * targets this stack attached it to and deletes it (never when it is attached elsewhere).
+   * targets this stack attached it to and deletes it (never when it is attached elsewhere, and
+   * never a policy that existed before the stack adopted it: that one stays, with its attachments).
    *
    * @default RemovalPolicy.DESTROY
    */
@@ -300,7 +301,7 @@ abstract class PolicyBase extends Resource implements IPolicy {
  * An AWS Organizations policy of any type (`Custom::Organizations_Policy`).
  *
  * Create adopts a customer-managed policy of the same name and type, so a policy made before the
- * stack is taken over rather than duplicated. Attach it with `attachTo` (or the target's
+ * stack is updated rather than duplicated (and left in place when the construct is removed). Attach it with `attachTo` (or the target's
  * `attachPolicy`); the policy type is enabled on the root first when the Organization is in the app.
  *
  * @resource Custom::Organizations_Policy

@@ -35,3 +35,10 @@ export const MAX_OU_DEPTH = 5;
 
 /** Tags per root, OU, account or policy. */
 export const MAX_TAGS = 50;
+
+/**
+ * Tags a user may declare on one resource: the handlers keep up to two of the 50 for the
+ * ownership record (`cdk-organizations:owner`, and `cdk-organizations:previous-owner` while one
+ * resource takes over from another).
+ */
+export const MAX_DECLARED_TAGS = MAX_TAGS - 2;
