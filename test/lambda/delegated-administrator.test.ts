@@ -1,13 +1,11 @@
 import {
-  CreateAccountCommand,
   DeregisterDelegatedAdministratorCommand,
-  DescribeCreateAccountStatusCommand,
   EnableAWSServiceAccessCommand,
   ListDelegatedAdministratorsCommand,
   OrganizationsClient,
   RegisterDelegatedAdministratorCommand,
 } from '@aws-sdk/client-organizations';
-import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, tagsOf, updateEvent } from './harness';
+import { createEvent, createMemberAccount, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, tagsOf, updateEvent } from './harness';
 import {
   delegatedAdministrator,
   delegatedAdministratorPhysicalId,
@@ -26,19 +24,8 @@ let member1: string;
 let member2: string;
 
 let count = 0;
-/** A member account created through the API, waited for by polling a bounded number of times. */
-async function newAccount(): Promise<string> {
-  const n = ++count;
-  const started = await h.organizations.send(new CreateAccountCommand({ AccountName: `delegate-${n}`, Email: `delegate-${n}@example.com` }));
-  for (let i = 0; i < 2000; i++) {
-    const out = await h.organizations.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: started.CreateAccountStatus!.Id }));
-    const status = out.CreateAccountStatus!;
-    if (status.State === 'SUCCEEDED') return status.AccountId!;
-    if (status.State === 'FAILED') throw new Error(`CreateAccount failed: ${status.FailureReason}`);
-    await new Promise(resolve => setTimeout(resolve, 5));
-  }
-  throw new Error('CreateAccount never finished');
-}
+/** A member account created through the API. */
+const newAccount = (): Promise<string> => createMemberAccount(h, `delegate-${++count}`);
 
 async function admins(principal: string): Promise<string[]> {
   const out = await h.organizations.send(new ListDelegatedAdministratorsCommand({ ServicePrincipal: principal }));

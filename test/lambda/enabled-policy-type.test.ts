@@ -1,5 +1,5 @@
-import { DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListRootsCommand, OrganizationsClient, PolicyType } from '@aws-sdk/client-organizations';
-import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, tagsOf, updateEvent } from './harness';
+import { DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListRootsCommand, PolicyType } from '@aws-sdk/client-organizations';
+import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, raceBefore, startHarness, tagsOf, updateEvent } from './harness';
 import {
   enabledPolicyType,
   enabledPolicyTypePhysicalId,
@@ -64,19 +64,6 @@ async function disableByHand(type: string) {
   expect(await statusOf(type)).toBeUndefined();
 }
 
-/** A client that runs `before` once, just before the first `name` command goes to the emulator: a real race, no mock. */
-function raceBefore(client: OrganizationsClient, name: string, before: () => Promise<unknown>): OrganizationsClient {
-  let done = false;
-  return {
-    send: async (command: { constructor: { name: string } }) => {
-      if (!done && command.constructor.name === name) {
-        done = true;
-        await before();
-      }
-      return client.send(command as any);
-    },
-  } as unknown as OrganizationsClient;
-}
 
 beforeAll(async () => {
   h = await startHarness();

@@ -4,7 +4,7 @@
  * cannot produce.
  */
 import { AccountClient } from '@aws-sdk/client-account';
-import { ListTagsForResourceCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { CreateAccountCommand, DescribeCreateAccountStatusCommand, ListTagsForResourceCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
 import { memoryLogger } from '../../lambda/shared/log';
 import type { CreateEvent, DeleteEvent, HandlerContext, Properties, UpdateEvent } from '../../lambda/shared/types';
@@ -120,4 +120,35 @@ export function mutatingCalls(emulator: Emulator, since = 0): string[] {
   return emulator.callLog.slice(since)
     .map(c => c.operation)
     .filter(op => !/^(Describe|List|Get)/.test(op));
+}
+
+/**
+ * Creates a member account through the API and waits for it (bounded by a number of polls, not a
+ * clock); returns its id. The email is `<name>@example.com`.
+ */
+export async function createMemberAccount(h: Pick<Harness, 'organizations'>, name: string): Promise<string> {
+  const started = await h.organizations.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }));
+  for (let i = 0; i < 2000; i++) {
+    const status = (await h.organizations.send(new DescribeCreateAccountStatusCommand({
+      CreateAccountRequestId: started.CreateAccountStatus!.Id!,
+    }))).CreateAccountStatus!;
+    if (status.State === 'SUCCEEDED') return status.AccountId!;
+    if (status.State === 'FAILED') throw new Error(`account creation failed: ${status.FailureReason}`);
+    await new Promise(resolve => setTimeout(resolve, 5));
+  }
+  throw new Error('account creation never finished');
+}
+
+/** A client that runs `before` once, just before the first `name` command goes to the emulator: a real race, no mock. */
+export function raceBefore(client: OrganizationsClient, name: string, before: () => Promise<unknown>): OrganizationsClient {
+  let done = false;
+  return {
+    send: async (command: { constructor: { name: string } }) => {
+      if (!done && command.constructor.name === name) {
+        done = true;
+        await before();
+      }
+      return client.send(command as any);
+    },
+  } as unknown as OrganizationsClient;
 }

@@ -1,17 +1,14 @@
 import {
-  CreateAccountCommand,
   CreateOrganizationCommand,
   DeleteOrganizationCommand,
-  DescribeCreateAccountStatusCommand,
   AcceptHandshakeCommand,
   DescribeOrganizationCommand,
   InviteAccountToOrganizationCommand,
   ListHandshakesForAccountCommand,
   ListRootsCommand,
-  OrganizationsClient,
   TagResourceCommand,
 } from '@aws-sdk/client-organizations';
-import { clientsFor, createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, tagsOf, updateEvent } from './harness';
+import { clientsFor, createEvent, createMemberAccount, deleteEvent, Harness, mutatingCalls, ownerId, raceBefore, startHarness, tagsOf, updateEvent } from './harness';
 import { organization, parseOrganizationProps } from '../../lambda/organization';
 import { isError, UserError } from '../../lambda/shared/errors';
 import { ResourceType } from '../../src/private/contract';
@@ -31,33 +28,6 @@ async function describeOrg(h: Harness) {
   }
 }
 
-/** Creates an account and waits for it (bounded by a number of polls, not a clock); returns its id. */
-async function newAccount(h: Harness, name: string): Promise<string> {
-  const started = await h.organizations.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }));
-  for (let i = 0; i < 2000; i++) {
-    const status = (await h.organizations.send(new DescribeCreateAccountStatusCommand({
-      CreateAccountRequestId: started.CreateAccountStatus!.Id!,
-    }))).CreateAccountStatus!;
-    if (status.State === 'SUCCEEDED') return status.AccountId!;
-    if (status.State === 'FAILED') throw new Error(`account creation failed: ${status.FailureReason}`);
-    await new Promise(resolve => setTimeout(resolve, 5));
-  }
-  throw new Error('account creation never finished');
-}
-
-/** A client that runs `before` once, just before the first `name` command goes to the emulator: a real race, no mock. */
-function raceBefore(client: OrganizationsClient, name: string, before: () => Promise<unknown>): OrganizationsClient {
-  let done = false;
-  return {
-    send: async (command: { constructor: { name: string } }) => {
-      if (!done && command.constructor.name === name) {
-        done = true;
-        await before();
-      }
-      return client.send(command as any);
-    },
-  } as unknown as OrganizationsClient;
-}
 
 describe('parseOrganizationProps', () => {
   test('defaults: all features, retained on removal', () => {
@@ -150,7 +120,7 @@ describe('an existing organization', () => {
   });
 
   test('a member account cannot declare the organization, and nothing is changed', async () => {
-    const memberId = await newAccount(h, 'member1');
+    const memberId = await createMemberAccount(h, 'member1');
     const member = clientsFor(h.emulator.endpoint, { accessKeyId: memberId, secretAccessKey: 'x' });
     try {
       const since = mark(h);
@@ -213,7 +183,7 @@ describe('an existing organization', () => {
     const rootId = (await h.organizations.send(new ListRootsCommand({}))).Roots![0].Id!;
     // The hand-over the adoption log line describes: the root tagged with the resource's identity.
     await h.organizations.send(new TagResourceCommand({ ResourceId: rootId, Tags: [{ Key: ORG_KEY, Value: ownerId() }] }));
-    const memberId = await newAccount(h, 'member2');
+    const memberId = await createMemberAccount(h, 'member2');
     const since = mark(h);
     const error = await organization.onDelete(deleteEvent(T, org.Id!, { DeleteOnRemoval: 'true' }), h.context()).catch(e => e);
     expect(error).toBeInstanceOf(UserError);

@@ -1,17 +1,14 @@
 import {
-  CreateAccountCommand,
   CreateOrganizationalUnitCommand,
   DeleteOrganizationalUnitCommand,
-  DescribeCreateAccountStatusCommand,
   DescribeOrganizationalUnitCommand,
   ListOrganizationalUnitsForParentCommand,
   ListRootsCommand,
   ListTagsForResourceCommand,
   MoveAccountCommand,
-  OrganizationsClient,
   TagResourceCommand,
 } from '@aws-sdk/client-organizations';
-import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, updateEvent } from './harness';
+import { createEvent, createMemberAccount, deleteEvent, Harness, mutatingCalls, ownerId, raceBefore, startHarness, updateEvent } from './harness';
 import { organizationalUnit, parseOrganizationalUnitProps } from '../../lambda/organizational-unit';
 import { isError, UserError } from '../../lambda/shared/errors';
 import { HandlerEnv, ResourceType } from '../../src/private/contract';
@@ -61,33 +58,6 @@ async function handMadeOu(parentId: string, name: string): Promise<string> {
   return (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: parentId, Name: name }))).OrganizationalUnit!.Id!;
 }
 
-/** Creates an account and waits for it (bounded by a number of polls, not a clock); returns its id. */
-async function newAccount(name: string): Promise<string> {
-  const started = await h.organizations.send(new CreateAccountCommand({ AccountName: name, Email: `${name}@example.com` }));
-  for (let i = 0; i < 2000; i++) {
-    const status = (await h.organizations.send(new DescribeCreateAccountStatusCommand({
-      CreateAccountRequestId: started.CreateAccountStatus!.Id!,
-    }))).CreateAccountStatus!;
-    if (status.State === 'SUCCEEDED') return status.AccountId!;
-    if (status.State === 'FAILED') throw new Error(`account creation failed: ${status.FailureReason}`);
-    await new Promise(resolve => setTimeout(resolve, 5));
-  }
-  throw new Error('account creation never finished');
-}
-
-/** A client that runs `before` once, just before the first `name` command goes to the emulator: a real race, no mock. */
-function raceBefore(client: OrganizationsClient, name: string, before: () => Promise<unknown>): OrganizationsClient {
-  let done = false;
-  return {
-    send: async (command: { constructor: { name: string } }) => {
-      if (!done && command.constructor.name === name) {
-        done = true;
-        await before();
-      }
-      return client.send(command as any);
-    },
-  } as unknown as OrganizationsClient;
-}
 
 beforeAll(async () => {
   h = await startHarness();
@@ -302,7 +272,7 @@ describe('Delete', () => {
     const childName = uniqueName('child');
     const child = await handMadeOu(id, childName);
     const accountName = `acct${++nameCount}`;
-    const accountId = await newAccount(accountName);
+    const accountId = await createMemberAccount(h, accountName);
     await h.organizations.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: rootId, DestinationParentId: id }));
 
     const since = mark();
