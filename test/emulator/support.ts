@@ -22,12 +22,12 @@ export interface Clients {
 }
 
 /** SDK clients calling as `accessKeyId` (a 12-digit account id, or any other key for the default caller). `attempts` 1: no SDK retry. */
-export function clientsFor(emulator: Emulator, accessKeyId = DEFAULT_KEY, attempts = 1): Clients {
+export function clientsFor(emulator: Emulator, accessKeyId = DEFAULT_KEY, attempts = 1, retryDelayMs = 10): Clients {
   const config = {
     region: 'us-east-1',
     endpoint: emulator.endpoint,
     credentials: { accessKeyId, secretAccessKey: 'emulator' },
-    retryStrategy: new ConfiguredRetryStrategy(attempts, () => 10),
+    retryStrategy: new ConfiguredRetryStrategy(attempts, () => retryDelayMs),
   };
   const org = new OrganizationsClient(config);
   const account = new AccountClient(config);

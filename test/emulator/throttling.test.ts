@@ -72,8 +72,11 @@ test('a bucket empties after its burst: TooManyRequestsException, classified as 
 });
 
 test('buckets refill in simulated time: at a small time scale the SDK\'s retries get through', async () => {
-  await withEmulator({ timeScale: 0.01 }, async emulator => {
-    const clients = clientsFor(emulator, 'AKID', 20);
+  // A token every 100 ms (1/s at 0.1): six requests sent at once cannot all arrive that far apart,
+  // however loaded the machine, so some are throttled; the SDK's retries then get through.
+  await withEmulator({ timeScale: 0.1 }, async emulator => {
+    // 20 attempts 50 ms apart: a 1 s window, for the 4 refills (400 ms) the last requests need.
+    const clients = clientsFor(emulator, 'AKID', 20, 50);
     try {
       const root = (await clients.org.send(new ListRootsCommand({}))).Roots![0].Id!;
       const create = () => clients.org.send(new CreateOrganizationalUnitCommand({ ParentId: root, Name: ouName() }));
