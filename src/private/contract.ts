@@ -119,8 +119,9 @@ export const PolicyAttachmentProps = {
 
 /**
  * `Custom::Organizations_EnabledPolicyType`: a policy type enabled on a root.
- * Physical id: `<rootId>|<policyType>`, with `|adopted` appended when it was already enabled, so
- * that removal never disables a type the stack did not enable.
+ * Physical id: `<rootId>|<policyType>`, with `|adopted` appended when it was already enabled and
+ * no resource of this library owns it (see lambda/shared/ownership.ts): removal never disables a
+ * type the stack did not enable.
  */
 export const EnabledPolicyTypeProps = {
   ROOT_ID: 'RootId',
@@ -129,7 +130,8 @@ export const EnabledPolicyTypeProps = {
 
 /**
  * `Custom::Organizations_AwsServiceAccess`: trusted access for one service principal.
- * Physical id: the service principal, with `|adopted` appended when it was already enabled.
+ * Physical id: the service principal, with `|adopted` appended when it was already enabled and
+ * no resource of this library owns it (see lambda/shared/ownership.ts).
  */
 export const AwsServiceAccessProps = {
   SERVICE_PRINCIPAL: 'ServicePrincipal',
@@ -141,7 +143,11 @@ export const DelegatedAdministratorProps = {
   SERVICE_PRINCIPAL: 'ServicePrincipal',
 } as const;
 
-/** Suffix of a physical id whose resource existed before the stack took it over. */
+/**
+ * Suffix of a physical id whose setting existed before the stack, owned by nothing of this library:
+ * the stack adopted it and leaves it on at removal. (What Delete does is decided by the ownership
+ * tags; the suffix says the same for whoever reads the stack's resources.)
+ */
 export const ADOPTED_SUFFIX = '|adopted';
 
 /** Separator of composite physical ids. */
