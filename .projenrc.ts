@@ -21,6 +21,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     '@aws-sdk/client-organizations@3.1175.0',
     '@aws-sdk/client-account@3.1169.0',
+    '@aws-sdk/client-cloudformation@3.1169.0',
     '@smithy/util-retry',
     '@types/aws-lambda',
     'esbuild@0.28.2',
