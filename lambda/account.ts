@@ -31,7 +31,8 @@ import {
 } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
-import { assertNoOwnershipKeys, Claim, OwnershipTags, ownerOf, ownershipIn, settleDelete, syncTagsAndClaim, undoCancelledCreate } from './shared/ownership';
+import { resourceHandler } from './shared/lifecycle';
+import { assertNoOwnershipKeys, bornTags, Claim, OwnershipTags, ownerOf, ownershipIn, settleDelete, syncTagsAndClaim, undoCancelledCreate } from './shared/ownership';
 import { booleanProperty, numberProperty, optionalString, requiredString, tagList } from './shared/properties';
 import { RETRYABLE_ERRORS, withRetry } from './shared/retry';
 import { listTags } from './shared/tags';
@@ -275,6 +276,35 @@ async function attributes(accountId: string, parentId: string | undefined, ctx: 
   };
 }
 
+/** Renames the account with Account Management's PutAccountName (the management account names itself). */
+async function rename(accountId: string, from: string | undefined, to: string, label: string, ctx: HandlerContext): Promise<void> {
+  ctx.log('PutAccountName', { accountId, from, to });
+  const organization = await retrying(ctx, () => ctx.organizations.send(new DescribeOrganizationCommand({})));
+  const target = organization.Organization?.MasterAccountId === accountId ? undefined : accountId;
+  try {
+    await retrying(ctx, () => ctx.account.send(new PutAccountNameCommand({ AccountId: target, AccountName: to })));
+  } catch (error) {
+    if (!isError(error, 'AccessDeniedException')) throw error;
+    throw new UserError(`${label}: PutAccountName (Account Management API) was denied renaming "${from}" to "${to}": `
+      + 'renaming a member account needs all features and trusted access for account.amazonaws.com (enable that service access in this organization), '
+      + `and the provider role needs account:PutAccountName. ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The declared name, on an account this resource now owns (taken over, or claimed again from an
+ * earlier operation): the declaration is applied whole. An adopted account is never renamed
+ * silently; a later update of AccountName renames it explicitly.
+ */
+async function ensureName(account: OrgAccount, spec: AccountSpec, claim: Claim, ctx: HandlerContext): Promise<void> {
+  if (account.Name === spec.accountName) return;
+  if (claim === 'adopted') {
+    ctx.log('adopted account has another name; not renaming it', { accountId: account.Id, actualName: account.Name, declaredName: spec.accountName });
+    return;
+  }
+  await rename(account.Id!, account.Name, spec.accountName, `Account "${spec.accountName}" (${account.Id})`, ctx);
+}
+
 /** Where a Create stands, found by looking at the organization rather than trusting any memory. */
 type CreateProgress =
   | { readonly kind: 'done'; readonly accountId: string; readonly data: Record<string, string> }
@@ -330,6 +360,13 @@ async function reconcileCreate(spec: AccountSpec, me: string, startedAt: number,
 async function settleExisting(spec: AccountSpec, me: string, startedAt: number, ctx: HandlerContext): Promise<CreateProgress | undefined> {
   const existing = await findAccountByEmail(spec.email, ctx);
   if (!existing?.Id) return undefined;
+  const state = existing.State ?? existing.Status;
+  if (state === 'SUSPENDED' || state === 'PENDING_CLOSURE' || state === 'CLOSED') {
+    // A closed account keeps its email for 90 days and can only be reopened through AWS Support.
+    throw new UserError(`Account "${spec.accountName}": the account with the email ${spec.email} (${existing.Id}) is closed (${state}), and a closed account is never `
+      + 'reused: it cannot be moved, renamed or tagged, and its email cannot be given to a new account for 90 days after closure. '
+      + 'Use another Email for a new account, or ask AWS Support to reopen this one within the 90 days and deploy again once it is ACTIVE.');
+  }
   const tags = await listTags(existing.Id, ctx);
   const { owner } = ownershipIn(tags, OwnershipTags.resource());
   if (owner === me) {
@@ -361,7 +398,7 @@ async function submitCreate(spec: AccountSpec, me: string, ctx: HandlerContext):
       RoleName: spec.roleName,
       IamUserAccessToBilling: spec.iamUserAccessToBilling,
       // Born owned: a retry recognises its own account, and Delete may remove or close it.
-      Tags: [...spec.tags, { Key: OwnershipTags.resource().owner, Value: me }],
+      Tags: [...spec.tags, ...bornTags(me, ctx)],
     })), { deadline: Math.min(ctx.deadline, Date.now() + 1_000) });
     const requestId = out.CreateAccountStatus?.Id;
     ctx.log('CreateAccount accepted', { requestId });
@@ -393,13 +430,10 @@ async function adopt(existing: OrgAccount, spec: AccountSpec, me: string, owner:
       + `and adoption is off (${AccountProps.ADOPT_EXISTING} "false"). Set adoptExisting to true to manage that account with this stack, `
       + 'or import it with Account.fromAccountId instead of creating it.');
   }
-  if (existing.Name !== spec.accountName) {
-    // Adoption never renames silently; a later update of AccountName renames explicitly.
-    ctx.log('adopted account has another name; not renaming it', { accountId, actualName: existing.Name, declaredName: spec.accountName });
-  }
   ctx.log(owner ? 'taking over existing account from another resource' : 'adopting existing account', { accountId, owner });
   const parentId = await ensureParent(accountId, spec.parentId, ctx);
-  await syncAccountTags(accountId, [], spec, me, ctx, { current });
+  const claim = await syncAccountTags(accountId, [], spec, me, ctx, { current });
+  await ensureName(existing, spec, claim, ctx);
   return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx) };
 }
 
@@ -413,6 +447,8 @@ async function finishCreate(accountId: string, spec: AccountSpec, me: string, ct
   if (claim === 'adopted') {
     ctx.log('account created by a request without this resource\'s owner tag: adopted, never removed or closed by it', { accountId });
   }
+  // Made by an earlier operation of this resource, whose declaration may have named it otherwise.
+  if (claim === 'reclaimed') await ensureName(await describeAccount(accountId, ctx), spec, claim, ctx);
   return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx) };
 }
 
@@ -540,20 +576,7 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
   // A parent no longer declared means the default again: the root.
   const desiredParent = spec.parentId ?? (old.parentId ? await rootId(ctx) : undefined);
   const parentId = await ensureParent(accountId, desiredParent, ctx);
-  if (account.Name !== spec.accountName) {
-    ctx.log('PutAccountName', { accountId, from: account.Name, to: spec.accountName });
-    // The management account names itself: PutAccountName refuses its own id as AccountId.
-    const organization = await retrying(ctx, () => ctx.organizations.send(new DescribeOrganizationCommand({})));
-    const target = organization.Organization?.MasterAccountId === accountId ? undefined : accountId;
-    try {
-      await retrying(ctx, () => ctx.account.send(new PutAccountNameCommand({ AccountId: target, AccountName: spec.accountName })));
-    } catch (error) {
-      if (!isError(error, 'AccessDeniedException')) throw error;
-      throw new UserError(`${label}: PutAccountName (Account Management API) was denied renaming "${account.Name}" to "${spec.accountName}": `
-        + 'renaming a member account needs all features and trusted access for account.amazonaws.com (enable that service access in this organization), '
-        + `and the provider role needs account:PutAccountName. ${(error as Error).message}`);
-    }
-  }
+  if (account.Name !== spec.accountName) await rename(accountId, account.Name, spec.accountName, label, ctx);
   // Compared with the tags the account has now, so a retry or a rollback converges; the same
   // ListTagsForResource confirms the ownership (an adopted account stays adopted).
   await syncAccountTags(accountId, old.tags, spec, ownerOf(event), ctx, { confirm: true });
@@ -603,7 +626,7 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
   // Only an account this resource owns is removed or closed: never one adopted by email (whatever
   // RemovalAction says), nor one another resource took over.
   const owned = { resourceId: accountId, keys: OwnershipTags.resource(), what: `account ${accountId}` };
-  const decision = await settleDelete(owned, ownerOf(event), ctx);
+  const decision = await settleDelete(owned, event, ctx);
   if (decision.kind !== 'destroy') return {};
   if (removal === AccountRemovalAction.REMOVE_FROM_ORGANIZATION) {
     ctx.log('RemoveAccountFromOrganization', { accountId });
@@ -635,4 +658,4 @@ async function isDeleteComplete(event: IsCompleteRequest, ctx: HandlerContext): 
 }
 
 /** The handler of `Custom::Organizations_Account`. */
-export const account: ResourceHandler = { onCreate, onUpdate, onDelete, isComplete };
+export const account: ResourceHandler = resourceHandler({ onCreate, onUpdate, onDelete, isComplete });

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
+import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
 import { withRetry } from './shared/retry';
@@ -148,7 +149,7 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
   const root = await rootId(ctx);
   if (!root) return {};
   // The root's tag decides, not the physical id: trusted access is disabled only by the resource that owns it.
-  const decision = await settleDelete(owned(id, root), ownerOf(event), ctx);
+  const decision = await settleDelete(owned(id, root), event, ctx);
   if (decision.kind !== 'destroy') return {};
   try {
     if ((await enabledPrincipals(ctx)).has(id.servicePrincipal)) {
@@ -166,4 +167,4 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
 }
 
 /** The handler of `Custom::Organizations_AwsServiceAccess`. */
-export const awsServiceAccess: ResourceHandler = { onCreate, onUpdate, onDelete };
+export const awsServiceAccess: ResourceHandler = resourceHandler({ onCreate, onUpdate, onDelete });

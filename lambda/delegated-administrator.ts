@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
+import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
 import { withRetry } from './shared/retry';
@@ -201,7 +202,7 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
     return undoCancelledCreate(event, ctx, async () => owned(parseDelegatedAdministratorProps(event.ResourceProperties)));
   }
   // Only a registration this resource owns is deregistered: the account's tag decides.
-  const decision = await settleDelete(owned(spec), ownerOf(event), ctx);
+  const decision = await settleDelete(owned(spec), event, ctx);
   if (decision.kind !== 'destroy') return {};
   ctx.log('DeregisterDelegatedAdministrator', { accountId: spec.accountId, servicePrincipal: spec.servicePrincipal });
   try {
@@ -218,4 +219,4 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
 }
 
 /** The handler of `Custom::Organizations_DelegatedAdministrator`. */
-export const delegatedAdministrator: ResourceHandler = { onCreate, onUpdate, onDelete };
+export const delegatedAdministrator: ResourceHandler = resourceHandler({ onCreate, onUpdate, onDelete });

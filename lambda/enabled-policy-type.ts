@@ -13,6 +13,7 @@
 import { DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListRootsCommand, PolicyType, Root } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
+import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
 import { withRetry } from './shared/retry';
@@ -170,7 +171,7 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
     return undoCancelledCreate(event, ctx, async () => owned(parseEnabledPolicyTypeProps(event.ResourceProperties)));
   }
   // The root's tag decides, not the physical id: a type is disabled only by the resource that owns it.
-  const decision = await settleDelete(owned(id), ownerOf(event), ctx);
+  const decision = await settleDelete(owned(id), event, ctx);
   if (decision.kind !== 'destroy') return {};
   ctx.log('DisablePolicyType', { rootId: id.rootId, policyType: id.policyType });
   try {
@@ -213,4 +214,4 @@ async function isComplete(event: IsCompleteRequest, ctx: HandlerContext): Promis
 }
 
 /** The handler of `Custom::Organizations_EnabledPolicyType`. */
-export const enabledPolicyType: ResourceHandler = { onCreate, onUpdate, onDelete, isComplete };
+export const enabledPolicyType: ResourceHandler = resourceHandler({ onCreate, onUpdate, onDelete, isComplete });

@@ -47,7 +47,7 @@ function contextFor(event: OnEventRequest, lambdaContext: LambdaContextLike | un
     physicalResourceId: 'PhysicalResourceId' in event ? event.PhysicalResourceId : undefined,
     requestId: event.RequestId,
   });
-  return { ...clients, deadline: Date.now() + remaining - SAFETY_MARGIN_MS, log };
+  return { ...clients, requestId: event.RequestId, deadline: Date.now() + remaining - SAFETY_MARGIN_MS, log };
 }
 
 function handlerFor(resourceType: string): ResourceHandler {

@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
+import { resourceHandler } from './shared/lifecycle';
 import { claim, Owned, OwnershipTags, ownerOf, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { booleanProperty, optionalString } from './shared/properties';
 import { withRetry } from './shared/retry';
@@ -304,7 +305,7 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
     return {};
   }
   // Only an organization this resource owns is deleted: never one it adopted.
-  const decision = await settleDelete(owned(org, await rootOf(ctx)), ownerOf(event), ctx);
+  const decision = await settleDelete(owned(org, await rootOf(ctx)), event, ctx);
   if (decision.kind !== 'destroy') return {};
   const refuseIfMembers = async () => {
     const members = (await listAccounts(ctx)).filter(a => a.Id !== org.MasterAccountId);
@@ -324,4 +325,4 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
 }
 
 /** The handler of `Custom::Organizations_Organization`. */
-export const organization: ResourceHandler = { onCreate, onUpdate, onDelete };
+export const organization: ResourceHandler = resourceHandler({ onCreate, onUpdate, onDelete });

@@ -22,8 +22,9 @@ import {
 } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
+import { resourceHandler } from './shared/lifecycle';
 import {
-  assertNoOwnershipKeys, Claim, MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, OwnershipTags, ownerOf, settleDelete, syncTagsAndClaim,
+  assertNoOwnershipKeys, bornTags, Claim, MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, OwnershipTags, ownerOf, settleDelete, syncTagsAndClaim,
   undoCancelledCreate,
 } from './shared/ownership';
 import { optionalString, requiredString, tagList } from './shared/properties';
@@ -134,7 +135,7 @@ async function ensureOu(spec: OrganizationalUnitSpec, me: string, ctx: HandlerCo
     const out = await withRetry(() => ctx.organizations.send(new CreateOrganizationalUnitCommand({
       ParentId: spec.parentId,
       Name: spec.name,
-      Tags: [...spec.tags, { Key: OwnershipTags.resource().owner, Value: me }],
+      Tags: [...spec.tags, ...bornTags(me, ctx)],
     })), { deadline: ctx.deadline });
     return out.OrganizationalUnit ?? {};
   } catch (error) {
@@ -222,21 +223,8 @@ export function notEmptyMessage(ouId: string, name: string | undefined, accounts
     + 'then retry the deletion; or keep this OU (RemovalPolicy RETAIN).';
 }
 
-async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
-  const ouId = event.PhysicalResourceId;
-  if (!ouId.startsWith('ou-')) {
-    // CloudFormation never learnt the OU: nothing is deleted, but a takeover the Create made is given back.
-    return undoCancelledCreate(event, ctx, async () => {
-      const spec = parseOrganizationalUnitProps(event.ResourceProperties);
-      const ou = await findByName(spec, ctx);
-      return ou?.Id ? { resourceId: ou.Id, keys: OwnershipTags.resource(), what: `${label(spec)} (${ou.Id})` } : undefined;
-    });
-  }
-  const name = optionalString(event.ResourceProperties, OrganizationalUnitProps.NAME);
-  const what = `organizational unit ${name ? `"${name}" ` : ''}(${ouId})`;
-  // Only an OU this resource owns is deleted: not one it adopted, nor one another resource took over.
-  const decision = await settleDelete({ resourceId: ouId, keys: OwnershipTags.resource(), what }, ownerOf(event), ctx);
-  if (decision.kind !== 'destroy') return {};
+/** Deletes an OU this resource owns, refusing while it has children (the library never deletes those). */
+async function destroyOu(ouId: string, name: string | undefined, ctx: HandlerContext): Promise<void> {
   const refuseIfNotEmpty = async () => {
     const [accounts, ous] = [await listAccountsForParent(ouId, ctx), await listOusForParent(ouId, ctx)];
     if (accounts.length > 0 || ous.length > 0) throw new UserError(notEmptyMessage(ouId, name, accounts, ous));
@@ -247,15 +235,32 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
     await withRetry(() => ctx.organizations.send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: ouId })), { deadline: ctx.deadline });
   } catch (error) {
     // Already gone (a retry, or deleted by hand), or the whole organization is.
-    if (isError(error, 'OrganizationalUnitNotFoundException', 'ParentNotFoundException', 'AWSOrganizationsNotInUseException')) return {};
+    if (isError(error, 'OrganizationalUnitNotFoundException', 'ParentNotFoundException', 'AWSOrganizationsNotInUseException')) return;
     if (isError(error, 'OrganizationalUnitNotEmptyException')) {
       // Something moved in between our look and the delete.
       await refuseIfNotEmpty();
     }
     throw error;
   }
+}
+
+async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const ouId = event.PhysicalResourceId;
+  const name = optionalString(event.ResourceProperties, OrganizationalUnitProps.NAME);
+  if (!ouId.startsWith('ou-')) {
+    // CloudFormation never learnt the OU: what the cancelled Create made is deleted, a takeover given back.
+    return undoCancelledCreate(event, ctx, async () => {
+      const spec = parseOrganizationalUnitProps(event.ResourceProperties);
+      const ou = await findByName(spec, ctx);
+      return ou?.Id ? { resourceId: ou.Id, keys: OwnershipTags.resource(), what: `${label(spec)} (${ou.Id})` } : undefined;
+    }, owned => destroyOu(owned.resourceId, name, ctx));
+  }
+  const what = `organizational unit ${name ? `"${name}" ` : ''}(${ouId})`;
+  // Only an OU this resource owns is deleted: not one it adopted, nor one another resource took over.
+  const decision = await settleDelete({ resourceId: ouId, keys: OwnershipTags.resource(), what }, event, ctx);
+  if (decision.kind === 'destroy') await destroyOu(ouId, name, ctx);
   return {};
 }
 
 /** The handler of `Custom::Organizations_OrganizationalUnit`. */
-export const organizationalUnit: ResourceHandler = { onCreate, onUpdate, onDelete };
+export const organizationalUnit: ResourceHandler = resourceHandler({ onCreate, onUpdate, onDelete });

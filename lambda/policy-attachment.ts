@@ -10,6 +10,7 @@
 import { DescribePolicyCommand, PolicySummary, PolicyType } from '@aws-sdk/client-organizations';
 import { assertNotLastScp, attachPolicy, detachPolicy, listPoliciesForTarget, PolicyRef } from './shared/attachments';
 import { isError, UserError } from './shared/errors';
+import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
 import { withRetry } from './shared/retry';
@@ -118,7 +119,7 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
     return undoCancelledCreate(event, ctx, async () => owned(parsePolicyAttachmentProps(event.ResourceProperties)));
   }
   // Only an attachment this resource owns is detached: the target's tag decides.
-  const decision = await settleDelete(owned(spec), ownerOf(event), ctx);
+  const decision = await settleDelete(owned(spec), event, ctx);
   if (decision.kind !== 'destroy') return {};
   let summary: PolicySummary | undefined;
   try {
@@ -138,4 +139,4 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
 }
 
 /** The handler of `Custom::Organizations_PolicyAttachment`. */
-export const policyAttachment: ResourceHandler = { onCreate, onUpdate, onDelete };
+export const policyAttachment: ResourceHandler = resourceHandler({ onCreate, onUpdate, onDelete });

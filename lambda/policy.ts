@@ -21,8 +21,9 @@ import {
 } from '@aws-sdk/client-organizations';
 import { assertNotLastScp, attachPolicy, describePolicy, detachPolicy, listAllPages, listTargetsForPolicy, PolicyRef } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
+import { resourceHandler } from './shared/lifecycle';
 import {
-  assertNoOwnershipKeys, MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, OwnershipTags, ownerOf, settleDelete, syncTagsAndClaim,
+  assertNoOwnershipKeys, bornTags, MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, OwnershipTags, ownerOf, settleDelete, syncTagsAndClaim,
   undoCancelledCreate,
 } from './shared/ownership';
 import { optionalString, requiredString, stringList, tagList } from './shared/properties';
@@ -164,7 +165,7 @@ async function ensurePolicy(spec: PolicySpec, me: string, ctx: HandlerContext): 
       Description: spec.description,
       Type: spec.type as PolicyType,
       Content: spec.content,
-      Tags: [...spec.tags, { Key: OwnershipTags.resource().owner, Value: me }],
+      Tags: [...spec.tags, ...bornTags(me, ctx)],
     })), { deadline: ctx.deadline });
     return { summary: out.Policy?.PolicySummary ?? {}, created: true };
   } catch (error) {
@@ -301,27 +302,17 @@ function foreignTargetsMessage(policy: PolicyRef, foreign: readonly TargetLike[]
     + 'them, or run `aws organizations detach-policy`), or keep the policy (RemovalPolicy RETAIN), then delete again.';
 }
 
-async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
-  const policyId = event.PhysicalResourceId;
-  if (!policyId.startsWith('p-')) {
-    // CloudFormation never learnt the policy: nothing is deleted, but a takeover the Create made is given back.
-    return undoCancelledCreate(event, ctx, async () => {
-      const spec = parsePolicyProps(event.ResourceProperties);
-      const found = await findByName(spec, ctx);
-      return found?.Id ? { resourceId: found.Id, keys: OwnershipTags.resource(), what: describePolicy(ref(found.Id, spec)) } : undefined;
-    });
-  }
-  const spec = parsePolicyProps(event.ResourceProperties);
+/**
+ * Detaches a policy this resource owns from the targets this stack attached it to, then deletes it;
+ * refuses while it is attached elsewhere (the library never detaches what it did not attach).
+ */
+async function destroyPolicy(policyId: string, spec: PolicySpec, ctx: HandlerContext): Promise<void> {
   const policy = ref(policyId, spec);
-  // Only a policy this resource owns is detached and deleted: not one it adopted (which keeps its
-  // attachments too), nor one another resource took over.
-  const decision = await settleDelete({ resourceId: policyId, keys: OwnershipTags.resource(), what: describePolicy(policy) }, ownerOf(event), ctx);
-  if (decision.kind !== 'destroy') return {};
   let targets;
   try {
     targets = await listTargetsForPolicy(policyId, ctx);
   } catch (error) {
-    if (isError(error, 'PolicyNotFoundException', 'AWSOrganizationsNotInUseException')) return {};
+    if (isError(error, 'PolicyNotFoundException', 'AWSOrganizationsNotInUseException')) return;
     throw error;
   }
   const owned = new Set(spec.targetIds);
@@ -334,7 +325,7 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
   try {
     await withRetry(() => ctx.organizations.send(new DeletePolicyCommand({ PolicyId: policyId })), { deadline: ctx.deadline });
   } catch (error) {
-    if (isError(error, 'PolicyNotFoundException')) return {};
+    if (isError(error, 'PolicyNotFoundException')) return;
     if (isError(error, 'PolicyInUseException')) {
       // Attached elsewhere between our look and the delete.
       const now = await listTargetsForPolicy(policyId, ctx);
@@ -342,8 +333,25 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
     }
     throw error;
   }
+}
+
+async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const policyId = event.PhysicalResourceId;
+  const spec = parsePolicyProps(event.ResourceProperties);
+  if (!policyId.startsWith('p-')) {
+    // CloudFormation never learnt the policy: what the cancelled Create made is deleted, a takeover given back.
+    return undoCancelledCreate(event, ctx, async () => {
+      const found = await findByName(spec, ctx);
+      return found?.Id ? { resourceId: found.Id, keys: OwnershipTags.resource(), what: describePolicy(ref(found.Id, spec)) } : undefined;
+    }, owned => destroyPolicy(owned.resourceId, spec, ctx));
+  }
+  // Only a policy this resource owns is detached and deleted: not one it adopted (which keeps its
+  // attachments too), nor one another resource took over.
+  const owned = { resourceId: policyId, keys: OwnershipTags.resource(), what: describePolicy(ref(policyId, spec)) };
+  const decision = await settleDelete(owned, event, ctx);
+  if (decision.kind === 'destroy') await destroyPolicy(policyId, spec, ctx);
   return {};
 }
 
 /** The handler of `Custom::Organizations_Policy`. */
-export const policy: ResourceHandler = { onCreate, onUpdate, onDelete };
+export const policy: ResourceHandler = resourceHandler({ onCreate, onUpdate, onDelete });

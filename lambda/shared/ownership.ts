@@ -8,15 +8,25 @@
  * what it took over from another resource of this library. The tags live in Organizations itself,
  * so ownership needs no other state and follows a construct into another stack.
  *
+ * `previous` holds either the owner a takeover took the thing from (kept until the takeover is
+ * final), or, on a thing a Create made, `created:<epoch ms>:<RequestId>`: which request made it, so
+ * that only that request (its retries and polls) counts it as its own making.
+ *
  * | tags when Delete comes                  | Delete                                                       |
  * |-----------------------------------------|--------------------------------------------------------------|
  * | no owner                                | adopted: left as it is                                       |
- * | owner = me, no previous owner           | destroyed (with the checks of each resource type)            |
- * | owner = me, previous owner = P          | an unconfirmed takeover rolled back: owner := P, nothing destroyed |
+ * | owner = me, previous absent or created: | destroyed (with the checks of each resource type)            |
+ * | owner = me, previous owner = P          | in a rollback: my claim is undone, owner := P, nothing destroyed; otherwise the claim is final (P is me, or P's resource no longer exists, as CloudFormation says) and it is destroyed, else given back to P |
  * | owner = O, previous owner = me          | the cleanup after O took over: previous removed, nothing destroyed |
  * | owner = O, previous owner absent or not me | O's: nothing destroyed                                    |
+ *
+ * A Create that finds a thing already owned by its own identity did not make it: an earlier
+ * operation did (one that failed and retained it, or a stack deleted and deployed again). It claims
+ * it again as a takeover from itself (previous := me), so that this operation's rollback leaves it
+ * as it was, and a later removal, once the operation succeeded, destroys it as declared.
  */
 import { createHash } from 'crypto';
+import { resourceGone, stackOperation, StackOperation } from './cloudformation';
 import { isError, reasonOf, UserError } from './errors';
 import { applyTagChanges, isLibraryTagKey, listTags, syncTags, TagChanges } from './tags';
 import type { DeleteEvent, HandlerContext, OnEventResponse } from './types';
@@ -103,27 +113,65 @@ export function ownershipIn(tags: ReadonlyMap<string, string>, keys: OwnershipKe
  * How a Create or Update stands to the thing it found or made:
  * - `created`: this request made it, and now owns it;
  * - `mine`: the owner tag names this resource already (a retry, a redeploy);
+ * - `reclaimed`: a Create found it owned by this resource from an earlier operation: claimed again, pending like a takeover;
  * - `takeover`: another resource of this library owned it; this one does now, the other is kept as previous owner;
  * - `adopted`: it existed without an owner; it stays unowned, and this resource never destroys it.
  */
-export type Claim = 'created' | 'mine' | 'takeover' | 'adopted';
+export type Claim = 'created' | 'mine' | 'reclaimed' | 'takeover' | 'adopted';
 
 /** The stack part of an owner identity (hashed identities keep it: stack names are at most 128 characters). */
 const stackOf = (identity: string) => identity.slice(0, identity.indexOf('/'));
 
-/**
- * The claim, and the tag changes that record it. `created` says whether this request made the
- * thing. `confirm` says that the request comes from a deployment after the one that took the
- * thing over (an Update): a previous owner in the same stack was then renamed away (its Delete
- * never came, as for resources with DeletionPolicy Retain), so the takeover is confirmed.
- */
-export function claimChanges(current: Ownership, keys: OwnershipKeys, me: string, created: boolean,
-  confirm = false): { claim: Claim; changes: TagChanges } {
+const CREATED_PREFIX = 'created:';
+
+/** The `previous` value of a thing made by the request `requestId`, at `now`. */
+export function createdMarker(requestId: string, now = Date.now()): string {
+  return `${CREATED_PREFIX}${now}:${requestId}`;
+}
+
+/** The request that made a thing, from its `previous` value; undefined when it holds an owner (or nothing). */
+export function parseCreatedMarker(previous: string | undefined): { readonly at: number; readonly requestId: string } | undefined {
+  const match = previous ? /^created:(\d+):(.*)$/.exec(previous) : null;
+  return match ? { at: Number(match[1]), requestId: match[2] } : undefined;
+}
+
+/** The previous owner a pending claim may be given back to (never a creation marker). */
+function previousOwner(current: Ownership): string | undefined {
+  return parseCreatedMarker(current.previous) ? undefined : current.previous;
+}
+
+/** What a claim is made with: who claims, whether this request made the thing, and in which kind of request. */
+export interface ClaimRequest {
+  /** The identity of the claiming resource ({@link ownerOf}). */
+  readonly me: string;
+  /** Whether this request made the thing (only then is an unowned thing claimed). */
+  readonly created: boolean;
+  /**
+   * An Update: the stack held the resource when the request came, so the claim of an earlier
+   * Create is final when it was made from this resource itself or from a resource of the same stack
+   * (renamed away; its Delete never came, as for resources with DeletionPolicy Retain).
+   */
+  readonly confirm?: boolean;
+  /** The CloudFormation request id: a thing carrying its creation marker was made by this request. */
+  readonly requestId?: string;
+}
+
+/** The claim, and the tag changes that record it. */
+export function claimChanges(current: Ownership, keys: OwnershipKeys, request: ClaimRequest): { claim: Claim; changes: TagChanges } {
+  const { me, created, confirm = false, requestId } = request;
   const none = { set: [], remove: [] };
   if (current.owner === me) {
-    if (confirm && current.previous && stackOf(current.previous) === stackOf(me)) return { claim: 'mine', changes: { set: [], remove: [keys.previous] } };
-    // Otherwise an unconfirmed takeover keeps its previous owner: the rollback that may still come needs it.
-    return { claim: 'mine', changes: none };
+    const marker = parseCreatedMarker(current.previous);
+    const previous = previousOwner(current);
+    if (confirm) {
+      if (previous && (previous === me || stackOf(previous) === stackOf(me))) return { claim: 'mine', changes: { set: [], remove: [keys.previous] } };
+      // A takeover from another stack stays pending: that stack may still declare it, and its rollback needs it.
+      return { claim: 'mine', changes: none };
+    }
+    if (previous) return { claim: 'mine', changes: none };
+    if (created || (marker && requestId !== undefined && marker.requestId === requestId)) return { claim: 'mine', changes: none };
+    // Made by an earlier operation (or by a request this one cannot recognise): its rollback must leave it in place.
+    return { claim: 'reclaimed', changes: { set: [{ Key: keys.previous, Value: me }], remove: [] } };
   }
   if (current.owner) {
     return { claim: 'takeover', changes: { set: [{ Key: keys.owner, Value: me }, { Key: keys.previous, Value: current.owner }], remove: [] } };
@@ -132,7 +180,7 @@ export function claimChanges(current: Ownership, keys: OwnershipKeys, me: string
   return { claim: 'created', changes: { set: [{ Key: keys.owner, Value: me }], remove: current.previous ? [keys.previous] : [] } };
 }
 
-/** What a Delete does, from the tags alone (see the table at the top of this module). */
+/** What a Delete does, from the tags and, for a pending claim, what CloudFormation says. */
 export type DeleteDecision =
   | { readonly kind: 'destroy' }
   | { readonly kind: 'adopted' }
@@ -140,9 +188,27 @@ export type DeleteDecision =
   | { readonly kind: 'release'; readonly owner: string }
   | { readonly kind: 'foreign'; readonly owner: string };
 
-export function decideDelete(current: Ownership, me: string): DeleteDecision {
+/** What CloudFormation says about a Delete whose thing has a pending claim. */
+export interface DeleteFacts {
+  readonly phase: StackOperation['phase'];
+  /** Whether the previous owner's resource no longer exists (undefined: not known). */
+  readonly previousGone?: boolean;
+}
+
+/** Whether deciding needs {@link DeleteFacts}: only a pending claim of this resource does. */
+export function needsFacts(current: Ownership, me: string): boolean {
+  return current.owner === me && previousOwner(current) !== undefined;
+}
+
+export function decideDelete(current: Ownership, me: string, facts: DeleteFacts = { phase: 'unknown' }): DeleteDecision {
   if (!current.owner) return { kind: 'adopted' };
-  if (current.owner === me) return current.previous ? { kind: 'restore', owner: current.previous } : { kind: 'destroy' };
+  if (current.owner === me) {
+    const previous = previousOwner(current);
+    if (!previous) return { kind: 'destroy' };
+    // A rollback undoes the claim of this operation's Create; unknown facts keep it, which loses nothing.
+    if (facts.phase !== 'forward') return { kind: 'restore', owner: previous };
+    return previous === me || facts.previousGone === true ? { kind: 'destroy' } : { kind: 'restore', owner: previous };
+  }
   return current.previous === me ? { kind: 'release', owner: current.owner } : { kind: 'foreign', owner: current.owner };
 }
 
@@ -150,6 +216,7 @@ export function decideDelete(current: Ownership, me: string): DeleteDecision {
 export function deleteChanges(decision: DeleteDecision, keys: OwnershipKeys): TagChanges {
   switch (decision.kind) {
     case 'restore': return { set: [{ Key: keys.owner, Value: decision.owner }], remove: [keys.previous] };
+    // The owner tag goes with the thing, or with forget(); a final claim's previous owner goes now.
     case 'release': return { set: [], remove: [keys.previous] };
     default: return { set: [], remove: [] };
   }
@@ -197,14 +264,19 @@ export interface Owned {
   readonly what: string;
 }
 
+/**
+ * The ownership tags a thing is born with (CreateAccount, CreateOrganizationalUnit, CreatePolicy
+ * take tags): its owner, and the marker of the request that made it (see the table above).
+ */
+export function bornTags(me: string, ctx: Pick<HandlerContext, 'requestId'>): WireTag[] {
+  const keys = OwnershipTags.resource();
+  const tags = [{ Key: keys.owner, Value: me }];
+  if (ctx.requestId) tags.push({ Key: keys.previous, Value: createdMarker(ctx.requestId) });
+  return tags;
+}
+
 /** Options of {@link syncTagsAndClaim}. */
-export interface ClaimOptions {
-  /** The identity of the claiming resource ({@link ownerOf}). */
-  readonly me: string;
-  /** Whether this request made the thing (only then is an unowned thing claimed). */
-  readonly created: boolean;
-  /** An Update: a takeover from a resource of the same stack is confirmed (see {@link claimChanges}). */
-  readonly confirm?: boolean;
+export interface ClaimOptions extends ClaimRequest {
   /** Names the thing in log lines and messages. */
   readonly what: string;
   /** Turns a refused TagResource (other than a full tag quota) into the caller's message. */
@@ -232,9 +304,10 @@ export async function syncTagsAndClaim(
     mapError: ownershipTagError(options.what, resourceId, newTags.length, options.mapError),
     also: actual => {
       const current = ownershipIn(actual, keys);
-      const claimed = claimChanges(current, keys, options.me, options.created, options.confirm);
+      const claimed = claimChanges(current, keys, { requestId: ctx.requestId, ...options });
       result = claimed.claim;
       if (result === 'takeover') ctx.log('taking over from another resource', { what: options.what, resourceId, from: current.owner, to: options.me });
+      if (result === 'reclaimed') ctx.log('claiming again what an earlier operation of this resource made', { what: options.what, resourceId, me: options.me });
       return claimed.changes;
     },
   });
@@ -262,15 +335,31 @@ export async function claim(owned: Owned, me: string, ctx: HandlerContext,
   return syncTagsAndClaim(owned.resourceId, [], [], ctx, { ...options, me, what: owned.what }, owned.keys);
 }
 
+/** What identifies the resource a Delete is for. */
+export type ResourceEvent = Pick<DeleteEvent, 'StackId' | 'LogicalResourceId'>;
+
+/** Asks CloudFormation what a Delete of a pending claim needs to know ({@link DeleteFacts}). */
+async function deleteFacts(current: Ownership, event: ResourceEvent, ctx: HandlerContext): Promise<DeleteFacts> {
+  const { phase } = await stackOperation(event.StackId, ctx);
+  const previous = current.previous!;
+  const me = ownerOf(event);
+  if (phase !== 'forward' || previous === me) return { phase };
+  // Only a previous owner of this stack is asked about (the same region for sure); a hashed identity cannot be.
+  if (stackOf(previous) !== stackOf(me) || previous.includes('+')) return { phase };
+  return { phase, previousGone: await resourceGone(stackOf(previous), previous.slice(previous.indexOf('/') + 1), ctx) };
+}
+
 /**
  * The first step of every Delete: reads the ownership, applies what the decision implies (a
  * takeover undone or confirmed), logs one line when nothing is to be destroyed, and says whether
  * the caller destroys the thing. A resource that no longer exists is `gone`.
  */
-export async function settleDelete(owned: Owned, me: string, ctx: HandlerContext): Promise<DeleteDecision | { readonly kind: 'gone' }> {
+export async function settleDelete(owned: Owned, event: ResourceEvent, ctx: HandlerContext): Promise<DeleteDecision | { readonly kind: 'gone' }> {
+  const me = ownerOf(event);
   const current = await readOwnership(owned.resourceId, owned.keys, ctx);
   if (!current) return { kind: 'gone' };
-  const decision = decideDelete(current, me);
+  const facts = needsFacts(current, me) ? await deleteFacts(current, event, ctx) : undefined;
+  const decision = decideDelete(current, me, facts);
   const fields = { what: owned.what, resourceId: owned.resourceId, me };
   switch (decision.kind) {
     case 'adopted':
@@ -280,6 +369,11 @@ export async function settleDelete(owned: Owned, me: string, ctx: HandlerContext
       });
       break;
     case 'restore':
+      if (decision.owner === me) {
+        ctx.log('leaving it in place: made before this operation', { ...fields, why: 'an earlier operation of this resource made it, and this one is rolled back (or CloudFormation could not say it is not), so it stays as it was' });
+        await applyTagChanges(owned.resourceId, { set: [], remove: [owned.keys.previous] }, ctx);
+        return decision;
+      }
       ctx.log('leaving it in place: takeover undone', { ...fields, owner: decision.owner, why: `this resource took it over from ${decision.owner} and is removed before that was confirmed (a rollback); ${decision.owner} owns it again` });
       break;
     case 'release':
@@ -301,7 +395,7 @@ export async function settleDelete(owned: Owned, me: string, ctx: HandlerContext
  */
 export async function forget(owned: Owned, ctx: HandlerContext): Promise<void> {
   try {
-    await applyTagChanges(owned.resourceId, { set: [], remove: [owned.keys.owner] }, ctx);
+    await applyTagChanges(owned.resourceId, { set: [], remove: [owned.keys.owner, owned.keys.previous] }, ctx);
   } catch (error) {
     if (!isError(error, 'TargetNotFoundException', 'AccountNotFoundException', 'AWSOrganizationsNotInUseException')) throw error;
   }
@@ -313,14 +407,15 @@ const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FA
 /**
  * The Delete of a physical id this handler never returned: CloudFormation stopped waiting for the
  * Create (another resource failed first) and invented an id for the rollback's Delete. That Create
- * may still have taken the thing over from another resource, which then must get it back, or its
- * own removal would later leave it in place. `locate` finds the thing from the properties.
- * Nothing is destroyed: without the real id, this resource cannot tell its own creation from what
- * it found. Best effort, since a rollback must not fail on it: a failure is logged and leaves the
- * thing to this resource's identity (the next deployment of the same logical id takes it back).
+ * may still have made the thing, or taken it over from another resource. `locate` finds the thing
+ * from the properties. A thing carrying this resource's creation marker from within the current
+ * operation (CloudFormation says when it started) was made by that Create, and `destroy` removes
+ * it; a takeover is given back; anything else stays. Best effort, since a rollback must not fail on
+ * it: a failure is logged and leaves the thing to this resource's identity (the next deployment of
+ * the same logical id claims it again).
  */
 export async function undoCancelledCreate(event: DeleteEvent, ctx: HandlerContext,
-  locate: () => Promise<Owned | undefined>): Promise<OnEventResponse> {
+  locate: () => Promise<Owned | undefined>, destroy?: (owned: Owned) => Promise<void>): Promise<OnEventResponse> {
   if (event.PhysicalResourceId === CREATE_FAILED_MARKER) return {};
   const me = ownerOf(event);
   try {
@@ -330,10 +425,22 @@ export async function undoCancelledCreate(event: DeleteEvent, ctx: HandlerContex
       ctx.log('no physical id: nothing of this resource to give back', { physicalResourceId: event.PhysicalResourceId });
       return {};
     }
+    const marker = parseCreatedMarker(current.previous);
+    if (marker) {
+      const operation = destroy ? await stackOperation(event.StackId, ctx) : undefined;
+      if (destroy && operation?.phase === 'rollback' && operation.startedAt !== undefined && marker.at >= operation.startedAt) {
+        ctx.log('removing what a cancelled Create made', { what: owned.what, resourceId: owned.resourceId });
+        await destroy(owned);
+      } else {
+        ctx.log('no physical id: leaving in place what this resource made before this operation', { what: owned.what, resourceId: owned.resourceId });
+      }
+      return {};
+    }
     ctx.log('giving back what a cancelled Create took over', { what: owned.what, resourceId: owned.resourceId, owner: current.previous });
-    await applyTagChanges(owned.resourceId, deleteChanges({ kind: 'restore', owner: current.previous }, owned.keys), ctx);
+    const changes = current.previous === me ? { set: [], remove: [owned.keys.previous] } : deleteChanges({ kind: 'restore', owner: current.previous }, owned.keys);
+    await applyTagChanges(owned.resourceId, changes, ctx);
   } catch (error) {
-    ctx.log('could not give back what a cancelled Create may have taken over', { error: (error as Error).name, message: (error as Error).message });
+    ctx.log('could not undo what a cancelled Create may have done', { error: (error as Error).name, message: (error as Error).message });
   }
   return {};
 }

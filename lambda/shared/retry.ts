@@ -1,12 +1,18 @@
 import { isError } from './errors';
 import { HandlerEnv } from '../../src/private/contract';
 
-/** Errors that mean "try again shortly", never "failed". */
+/**
+ * Errors that mean "try again shortly", never "failed": Organizations' throttling, conflicts and
+ * internal errors, Account Management's (`TooManyRequestsException`, `InternalServerException`)
+ * and CloudFormation's throttling (`Throttling`).
+ */
 export const RETRYABLE_ERRORS = [
   'TooManyRequestsException',
   'ConcurrentModificationException',
   'ServiceException',
   'ThrottlingException',
+  'InternalServerException',
+  'Throttling',
 ];
 
 export interface RetryOptions {

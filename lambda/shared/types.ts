@@ -4,6 +4,7 @@
  * isComplete gets the same event plus what onEvent returned, and says whether the work is done.
  */
 import type { AccountClient } from '@aws-sdk/client-account';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { Logger } from './log';
 
@@ -60,6 +61,13 @@ export interface IsCompleteResponse {
 export interface HandlerContext {
   readonly organizations: OrganizationsClient;
   readonly account: AccountClient;
+  /** The stack's region: asked what the operation a request belongs to is (shared/cloudformation.ts). */
+  readonly cloudformation: CloudFormationClient;
+  /**
+   * CloudFormation's id of the request being handled (the same for onEvent and every isComplete
+   * poll of one Create): a thing made by this request is recognised by it on a retry.
+   */
+  readonly requestId?: string;
   /** Epoch milliseconds by which this invocation must have answered (retries stop before it). */
   readonly deadline: number;
   readonly log: Logger;
@@ -73,3 +81,4 @@ export interface ResourceHandler {
   /** Only for resources that wait; the others are complete as soon as onEvent returns. */
   isComplete?(event: IsCompleteRequest, ctx: HandlerContext): Promise<IsCompleteResponse>;
 }
+

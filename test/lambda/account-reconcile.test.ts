@@ -29,6 +29,8 @@ const ROOT = 'r-ab12';
 const OU = 'ou-ab12-cdef3456';
 /** The owner tag the handler puts on (and looks for on) the account of the event below. */
 const OWNED = { Key: 'cdk-organizations:owner', Value: 'test/Account' };
+/** The marker CreateAccount carries: made by this request (req-1), at some time. */
+const CREATED_BY_THIS_REQUEST = { Key: 'cdk-organizations:previous-owner', Value: expect.stringMatching(/^created:\d+:req-1$/) };
 
 function context(): HandlerContext & { log: ReturnType<typeof memoryLogger> } {
   return { organizations, account: new AccountClient({ region: 'us-east-1' }), deadline: Date.now() + 5_000, log: memoryLogger() };
@@ -68,13 +70,13 @@ test('with nothing found, CreateAccount is called once with every creation prope
   const out = await account.onCreate(event({ RoleName: 'Admin', IamUserAccessToBilling: 'DENY' }), context());
   expect(out).toEqual({ Data: { CreateStartedAt: expect.stringMatching(/^\d+$/), CreateAccountRequestId: 'car-new' } });
   expect(orgMock.commandCalls(CreateAccountCommand).map(c => c.args[0].input)).toEqual([
-    { Email: 'prod@example.com', AccountName: 'Prod', RoleName: 'Admin', IamUserAccessToBilling: 'DENY', Tags: [OWNED] },
+    { Email: 'prod@example.com', AccountName: 'Prod', RoleName: 'Admin', IamUserAccessToBilling: 'DENY', Tags: [OWNED, CREATED_BY_THIS_REQUEST] },
   ]);
 });
 
-test('an account our interrupted attempt created (it carries our owner tag) is finished as ours even with adoption off', async () => {
+test('an account our interrupted attempt created (it carries our owner tag and the marker of this request) is finished as ours even with adoption off', async () => {
   orgMock.on(ListAccountsCommand).resolves({ Accounts: [member('222222222222', 'PROD@example.com')] });
-  orgMock.on(ListTagsForResourceCommand).resolves({ Tags: [OWNED] });
+  orgMock.on(ListTagsForResourceCommand).resolves({ Tags: [OWNED, { Key: 'cdk-organizations:previous-owner', Value: 'created:1:req-1' }] });
   orgMock.on(DescribeAccountCommand).resolves({ Account: member('222222222222', 'prod@example.com') });
   const out = await account.onCreate(event({ AdoptExisting: 'false' }), context());
   expect(out.PhysicalResourceId).toBe('222222222222');

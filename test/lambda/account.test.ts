@@ -1,8 +1,9 @@
 import { AcceptHandshakeCommand, CreateAccountCommand, DescribeCreateAccountStatusCommand, InviteAccountToOrganizationCommand, DescribeAccountCommand, EnableAWSServiceAccessCommand, ListAccountsCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, CreateOrganizationalUnitCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
 import { accountCreateEvent, accountProps, runCreate } from './account-support';
-import { clientsFor, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, updateEvent } from './harness';
+import { bornOwned, clientsFor, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, updateEvent } from './harness';
 import { account, createAccountFailureMessage, parseAccountProps } from '../../lambda/account';
 import { UserError } from '../../lambda/shared/errors';
+import { createdMarker } from '../../lambda/shared/ownership';
 import { ResourceType } from '../../src/private/contract';
 
 describe('parseAccountProps', () => {
@@ -155,10 +156,10 @@ describe('Account handler against the emulator', () => {
       expect(new Date(outcome.Data.JoinedTimestamp).getTime()).not.toBeNaN();
       expect(await parentOf(outcome.PhysicalResourceId)).toBe(ou);
       // Born owned: CreateAccount carries the owner tag along with the declared ones.
-      expect(await tagsOf(outcome.PhysicalResourceId)).toEqual({ team: 'core', [OWNER]: 'test/Resource' });
+      expect(await tagsOf(outcome.PhysicalResourceId)).toEqual({ team: 'core', ...bornOwned() });
       expect(mutatingCalls(h.emulator, since)).toEqual(['CreateAccount', 'MoveAccount']);
       expect(h.emulator.callLog.find(c => c.operation === 'CreateAccount' && c.outcome === 'OK' && (c.request as any).AccountName === 'Create One')!.request)
-        .toMatchObject({ Tags: [{ Key: 'team', Value: 'core' }, { Key: OWNER, Value: ownerId() }] });
+        .toMatchObject({ Tags: [{ Key: 'team', Value: 'core' }, { Key: OWNER, Value: ownerId() }, { Key: 'cdk-organizations:previous-owner', Value: expect.stringMatching(/^created:/) }] });
     });
 
     test('the same Create event twice converges to one account', async () => {
@@ -195,10 +196,13 @@ describe('Account handler against the emulator', () => {
 
     test('a crash after the account was created: the retry finds it by its owner tag, even with adoption off', async () => {
       const props = accountProps('Crashed Later', { AdoptExisting: 'false' });
-      const id = await handMade('Crashed Later', props.Email as string, [{ Key: OWNER, Value: ownerId() }]);
+      const event = accountCreateEvent(props);
+      // What the interrupted attempt's CreateAccount carried: the owner and the marker of this request.
+      const id = await handMade('Crashed Later', props.Email as string, [{ Key: OWNER, Value: ownerId() },
+        { Key: 'cdk-organizations:previous-owner', Value: createdMarker(event.RequestId) }]);
       const ctx = h.context();
       const since = h.emulator.callLog.length;
-      const out = await account.onCreate(accountCreateEvent(props), ctx);
+      const out = await account.onCreate(event, ctx);
       expect(out.PhysicalResourceId).toBe(id);
       expect(mutatingCalls(h.emulator, since)).toEqual([]);
       expect(ctx.log.lines.map(l => l.message)).toContain('found the account this resource created');
@@ -307,7 +311,7 @@ describe('Account handler against the emulator', () => {
       const next = { ...props, Tags: [{ Key: 'a', Value: '1' }, { Key: 'c', Value: '3' }, { Key: 'b', Value: '22' }].filter(t => t.Key !== 'b') };
       const since = h.emulator.callLog.length;
       await account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, next, props), h.context());
-      expect(await tagsOf(id)).toEqual({ a: '1', c: '3', external: 'x', [OWNER]: ownerId() });
+      expect(await tagsOf(id)).toEqual({ a: '1', c: '3', external: 'x', ...bornOwned() });
       expect(mutatingCalls(h.emulator, since)).toEqual(['TagResource', 'UntagResource']);
     });
 

@@ -1,5 +1,5 @@
 import { DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListRootsCommand, PolicyType } from '@aws-sdk/client-organizations';
-import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, raceBefore, startHarness, tagsOf, updateEvent } from './harness';
+import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, raceBefore, setStack, startHarness, tagsOf, updateEvent } from './harness';
 import {
   enabledPolicyType,
   enabledPolicyTypePhysicalId,
@@ -115,18 +115,22 @@ describe('Create', () => {
     expect(mutatingCalls(h.emulator, since)).toEqual([]);
   });
 
-  test('a retried Create recognises its own enabling by the root\'s tag: enabled once, same id, no change', async () => {
+  test('a retried Create finds its own enabling by the root\'s tag: enabled once, same id, claimed again', async () => {
     const event = createEvent(T, { RootId: rootId, PolicyType: BACKUP });
     const first = await enabledPolicyType.onCreate(event, h.context());
     const since = mark();
     const second = await enabledPolicyType.onCreate(event, h.context());
     expect(first.PhysicalResourceId).toBe(`${rootId}|${BACKUP}`);
     expect(second.PhysicalResourceId).toBe(`${rootId}|${BACKUP}`);
-    expect(mutatingCalls(h.emulator, since)).toEqual([]);
+    // A retry cannot tell its own request's work from an earlier operation's (no creation marker on the
+    // root's tags): it claims it again, which a rollback leaves in place and a removal still destroys.
+    expect(mutatingCalls(h.emulator, since)).toEqual(['TagResource']);
     await settle(event, second);
     expect(await statusOf(BACKUP)).toBe('ENABLED');
     expect(h.emulator.callLog.filter(c => c.operation === 'EnablePolicyType' && (c.request as any).PolicyType === BACKUP)).toHaveLength(1);
+    await setStack(h, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
     await remove(second.PhysicalResourceId!, BACKUP);
+    await setStack(h, undefined);
     expect(await statusOf(BACKUP)).toBeUndefined();
   });
 
@@ -191,7 +195,10 @@ describe('Update', () => {
     await remove(out.PhysicalResourceId!, BACKUP);
     expect(await statusOf(BACKUP)).toBeUndefined();
     expect(await statusOf(AI)).toBe('ENABLED');
+    // Found again by the rollback's Update, it was claimed again; removed later, it is disabled as its own.
+    await setStack(h, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
     await remove(rollback.PhysicalResourceId!, AI);
+    await setStack(h, undefined);
     expect(await statusOf(AI)).toBeUndefined();
   });
 });

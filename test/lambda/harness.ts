@@ -4,6 +4,7 @@
  * cannot produce.
  */
 import { AccountClient } from '@aws-sdk/client-account';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CreateAccountCommand, DescribeCreateAccountStatusCommand, ListTagsForResourceCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
 import { memoryLogger } from '../../lambda/shared/log';
@@ -20,7 +21,7 @@ export function clientsFor(endpoint: string, credentials = CREDENTIALS) {
     credentials,
     retryStrategy: new ConfiguredRetryStrategy(2, () => 10),
   };
-  return { organizations: new OrganizationsClient(common), account: new AccountClient(common) };
+  return { organizations: new OrganizationsClient(common), account: new AccountClient(common), cloudformation: new CloudFormationClient(common) };
 }
 
 export interface Harness {
@@ -52,6 +53,7 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
     stop: async () => {
       clients.organizations.destroy();
       clients.account.destroy();
+      clients.cloudformation.destroy();
       await emulator.stop();
     },
   };
@@ -61,6 +63,31 @@ let requestCounter = 0;
 /** The stack of every event below: owner identities (lambda/shared/ownership.ts) read `test/<logicalId>`. */
 export const STACK_NAME = 'test';
 const STACK_ID = `arn:aws:cloudformation:us-east-1:111111111111:stack/${STACK_NAME}/00000000-0000-0000-0000-000000000000`;
+
+/**
+ * Records the test stack with CloudFormation (the emulator serves it from its stack store) in
+ * `status`, holding the resources `logicalIds`, its current operation started at
+ * `operationStartedAt`; `undefined` removes it, so that CloudFormation knows no such stack and the
+ * handlers keep what they own.
+ */
+export async function setStack(h: Pick<Harness, 'emulator'>, status: string | undefined, logicalIds: readonly string[] = [],
+  operationStartedAt = new Date()): Promise<void> {
+  const url = `${h.emulator.endpoint}/_emulator/stacks/${STACK_NAME}`;
+  const resources = Object.fromEntries(logicalIds.map(id => [id, { type: 'Custom::Test', physicalId: id, status: 'CREATE_COMPLETE' }]));
+  const now = operationStartedAt.toISOString();
+  const response = status === undefined
+    ? await fetch(url, { method: 'DELETE' })
+    : await fetch(url, { method: 'PUT', body: JSON.stringify({ stackName: STACK_NAME, stackId: STACK_ID, status, resources, createdAt: now, updatedAt: now }) });
+  if (!response.ok) throw new Error(`setStack: ${response.status} ${await response.text()}`);
+}
+
+/**
+ * The ownership tags of a thing the resource `logicalId` made: its owner, and the marker of the
+ * request that made it (lambda/shared/ownership.ts).
+ */
+export function bornOwned(logicalId = 'Resource'): Record<string, unknown> {
+  return { 'cdk-organizations:owner': ownerId(logicalId), 'cdk-organizations:previous-owner': expect.stringMatching(/^created:\d+:req-\d+$/) };
+}
 
 /** The owner identity the handlers record for the resource `logicalId` of the test stack. */
 export function ownerId(logicalId = 'Resource'): string {

@@ -25,17 +25,20 @@ import {
   PolicyType,
   RegisterDelegatedAdministratorCommand,
   TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-organizations';
-import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, tagsOf, updateEvent } from './harness';
+import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, setStack, startHarness, tagsOf, updateEvent } from './harness';
 import { handlers } from '../../lambda/index';
 import { isError, UserError } from '../../lambda/shared/errors';
 import {
   assertNoOwnershipKeys,
   claimChanges,
+  createdMarker,
   decideDelete,
   OwnershipKeys,
   OwnershipTags,
   ownerOf,
+  parseCreatedMarker,
   tagLimitMessage,
 } from '../../lambda/shared/ownership';
 import { syncTags } from '../../lambda/shared/tags';
@@ -83,33 +86,46 @@ describe('the rules', () => {
   });
 
   const keys: OwnershipKeys = OwnershipTags.resource();
+  const MARK = createdMarker('req-1', 1_000);
   test.each([
-    ['created by this request', {}, true, 'created', [{ Key: OWNER, Value: 'me' }], []],
-    ['created, a stale previous owner dropped', { previous: 'x' }, true, 'created', [{ Key: OWNER, Value: 'me' }], [PREVIOUS]],
-    ['found without owner: adopted, not claimed', {}, false, 'adopted', [], []],
-    ['found with my tag: a retry', { owner: 'me' }, false, 'mine', [], []],
-    ['found with my tag during my own takeover: the previous owner stays', { owner: 'me', previous: 'them' }, false, 'mine', [], []],
-    ['found with another owner: taken over', { owner: 'them' }, false, 'takeover', [{ Key: OWNER, Value: 'me' }, { Key: PREVIOUS, Value: 'them' }], []],
-  ] as const)('claim: %s', (_, current, created, claim, set, remove) => {
-    expect(claimChanges(current, keys, 'me', created)).toEqual({ claim, changes: { set, remove } });
+    ['created by this request', {}, { created: true }, 'created', [{ Key: OWNER, Value: 'me' }], []],
+    ['created, a stale previous owner dropped', { previous: 'x' }, { created: true }, 'created', [{ Key: OWNER, Value: 'me' }], [PREVIOUS]],
+    ['found without owner: adopted, not claimed', {}, { created: false }, 'adopted', [], []],
+    ['found with my tag and the marker of this request: a retry or a poll', { owner: 'me', previous: MARK }, { created: false, requestId: 'req-1' }, 'mine', [], []],
+    ['found with my tag and the marker of another request: made by an earlier operation, claimed again', { owner: 'me', previous: MARK },
+      { created: false, requestId: 'req-2' }, 'reclaimed', [{ Key: PREVIOUS, Value: 'me' }], []],
+    ['found with my tag and no marker by a Create: claimed again', { owner: 'me' }, { created: false, requestId: 'req-2' }, 'reclaimed', [{ Key: PREVIOUS, Value: 'me' }], []],
+    ['found with my tag during my own takeover: the previous owner stays', { owner: 'me', previous: 'them' }, { created: false }, 'mine', [], []],
+    ['found with another owner: taken over', { owner: 'them' }, { created: false }, 'takeover', [{ Key: OWNER, Value: 'me' }, { Key: PREVIOUS, Value: 'them' }], []],
+    ['an Update keeps the creation marker', { owner: 'me', previous: MARK }, { created: false, confirm: true }, 'mine', [], []],
+    ['an Update makes a claim of an earlier Create of its own final', { owner: 'me', previous: 'me' }, { created: false, confirm: true }, 'mine', [], [PREVIOUS]],
+  ] as const)('claim: %s', (_, current, request, claim, set, remove) => {
+    expect(claimChanges(current, keys, { me: 'me', ...request })).toEqual({ claim, changes: { set, remove } });
   });
 
   test.each([
     ['an Update confirms a takeover from the same stack (the old logical id was renamed away)', 'stack/Old', [PREVIOUS]],
     ['an Update keeps a previous owner of another stack (which may still declare it)', 'other/Old', []],
   ])('claim: %s', (_, previous, remove) => {
-    expect(claimChanges({ owner: 'stack/New', previous }, keys, 'stack/New', false, true)).toEqual({ claim: 'mine', changes: { set: [], remove } });
+    expect(claimChanges({ owner: 'stack/New', previous }, keys, { me: 'stack/New', created: false, confirm: true })).toEqual({ claim: 'mine', changes: { set: [], remove } });
   });
 
   test.each([
-    ['no owner: adopted, left in place', {}, { kind: 'adopted' }],
-    ['owned by me alone: destroyed', { owner: 'me' }, { kind: 'destroy' }],
-    ['owned by me, previously by P: my takeover is rolled back to P', { owner: 'me', previous: 'P' }, { kind: 'restore', owner: 'P' }],
-    ['owned by O, previously by me: the cleanup after O took over', { owner: 'O', previous: 'me' }, { kind: 'release', owner: 'O' }],
-    ['owned by O: left to O', { owner: 'O' }, { kind: 'foreign', owner: 'O' }],
-    ['owned by O, previously by P: left to O', { owner: 'O', previous: 'P' }, { kind: 'foreign', owner: 'O' }],
-  ] as const)('delete: %s', (_, current, decision) => {
-    expect(decideDelete(current, 'me')).toEqual(decision);
+    ['no owner: adopted, left in place', {}, undefined, { kind: 'adopted' }],
+    ['owned by me alone: destroyed', { owner: 'me' }, undefined, { kind: 'destroy' }],
+    ['owned by me, made by a Create (marker): destroyed, in a rollback too', { owner: 'me', previous: MARK }, { phase: 'rollback' }, { kind: 'destroy' }],
+    ['owned by me, previously by P, CloudFormation silent: given back to P', { owner: 'me', previous: 'P' }, undefined, { kind: 'restore', owner: 'P' }],
+    ['owned by me, previously by P, in a rollback: my takeover is undone', { owner: 'me', previous: 'P' }, { phase: 'rollback', previousGone: true }, { kind: 'restore', owner: 'P' }],
+    ['owned by me, previously by P whose resource still exists: given back to P', { owner: 'me', previous: 'P' }, { phase: 'forward', previousGone: false }, { kind: 'restore', owner: 'P' }],
+    ['owned by me, previously by P whose resource is gone, not a rollback: the takeover is final, destroyed', { owner: 'me', previous: 'P' },
+      { phase: 'forward', previousGone: true }, { kind: 'destroy' }],
+    ['claimed again from an earlier operation, in a rollback: left as it was', { owner: 'me', previous: 'me' }, { phase: 'rollback' }, { kind: 'restore', owner: 'me' }],
+    ['claimed again from an earlier operation, not a rollback: destroyed as declared', { owner: 'me', previous: 'me' }, { phase: 'forward' }, { kind: 'destroy' }],
+    ['owned by O, previously by me: the cleanup after O took over', { owner: 'O', previous: 'me' }, undefined, { kind: 'release', owner: 'O' }],
+    ['owned by O: left to O', { owner: 'O' }, undefined, { kind: 'foreign', owner: 'O' }],
+    ['owned by O, previously by P: left to O', { owner: 'O', previous: 'P' }, undefined, { kind: 'foreign', owner: 'O' }],
+  ] as const)('delete: %s', (_, current, facts, decision) => {
+    expect(decideDelete(current, 'me', facts)).toEqual(decision);
   });
 
   test('user tags under the prefix are refused, naming the key, whatever its case', () => {
@@ -178,14 +194,20 @@ interface Subject {
   ownership(physicalId: string, props: Properties): Promise<{ owner?: string; previous?: string }>;
 }
 
+/** The owner and the previous owner; a creation marker (the request that made the thing) is not an owner. */
 function readKeys(tags: Record<string, string>, keys: OwnershipKeys) {
-  return { owner: tags[keys.owner], previous: tags[keys.previous] };
+  const previous = tags[keys.previous];
+  return { owner: tags[keys.owner], previous: parseCreatedMarker(previous) ? undefined : previous };
 }
 
 const types = ['TAG_POLICY', 'BACKUP_POLICY', 'AISERVICES_OPT_OUT_POLICY', 'CHATBOT_POLICY', 'DECLARATIVE_POLICY_EC2', 'SECURITYHUB_POLICY', 'INSPECTOR_POLICY', 'BEDROCK_POLICY', 'S3_POLICY'];
 const principals = ['guardduty.amazonaws.com', 'securityhub.amazonaws.com', 'macie.amazonaws.com', 'detective.amazonaws.com', 'inspector2.amazonaws.com',
   'ram.amazonaws.com', 'ssm.amazonaws.com', 'sso.amazonaws.com', 'ipam.amazonaws.com', 'servicecatalog.amazonaws.com', 'license-manager.amazonaws.com',
-  'networkmanager.amazonaws.com', 'securitylake.amazonaws.com', 'wellarchitected.amazonaws.com', 'iam.amazonaws.com'];
+  'networkmanager.amazonaws.com', 'securitylake.amazonaws.com', 'wellarchitected.amazonaws.com', 'iam.amazonaws.com',
+  'access-analyzer.amazonaws.com', 'auditmanager.amazonaws.com', 'backup.amazonaws.com', 'member.org.stacksets.cloudformation.amazonaws.com',
+  'config.amazonaws.com', 'compute-optimizer.amazonaws.com', 'devops-guru.amazonaws.com', 'fms.amazonaws.com', 'health.amazonaws.com',
+  'resource-explorer-2.amazonaws.com', 'servicequotas.amazonaws.com', 'security-ir.amazonaws.com', 'storage-lens.s3.amazonaws.com',
+  'trustedadvisor.amazonaws.com', 'cost-optimization-hub.bcm.amazonaws.com'];
 let nextType = 0;
 let nextPrincipal = 0;
 
@@ -410,16 +432,68 @@ describe.each(subjects.map(s => [s.type.replace('Custom::Organizations_', ''), s
     ]);
   });
 
-  test('a retried Create recognises its own creation by the owner tag and changes nothing', async () => {
+  const marked = [ResourceType.ORGANIZATIONAL_UNIT, ResourceType.ACCOUNT, ResourceType.POLICY].includes(s.type as any);
+
+  // Things whose tags live on the root, an account or a target carry no creation marker (the root's
+  // 50 tags are shared by everything the stacks enable there): a retry of the same request claims them again.
+  if (marked) {
+    test('a retried Create (the same request) recognises its own creation by the owner tag and its creation marker, and changes nothing', async () => {
+      const props = await s.props();
+      const event = createEvent(s.type, props, 'A');
+      const first = await run(s, event);
+      const since = mark();
+      const retry = await run(s, event);
+      expect(retry.physicalId).toBe(first.physicalId);
+      expect(changes(since)).toEqual([]);
+      expect(await s.ownership(first.physicalId, props)).toEqual({ owner: ownerId('A'), previous: undefined });
+      await remove(s, first.physicalId, props, 'A');
+      expect(await s.alive(first.physicalId, props)).toBe(false);
+    });
+  }
+
+  test('a Create that finds its own creation of an earlier operation claims it again: a rollback leaves it as it was, a removal destroys it', async () => {
     const props = await s.props();
     const first = await create(s, props, 'A');
-    const since = mark();
-    const retry = await create(s, props, 'A');
-    expect(retry.physicalId).toBe(first.physicalId);
-    expect(changes(since)).toEqual([]);
+    // The earlier operation failed and kept it (DeletionPolicy Retain); the next one creates the same resource again.
+    const again = await create(s, props, 'A');
+    expect(thing(again.physicalId)).toBe(thing(first.physicalId));
+    expect(await s.ownership(first.physicalId, props)).toEqual({ owner: ownerId('A'), previous: ownerId('A') });
+    await setStack(s.harness(), 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
+    const rollback = await remove(s, again.physicalId, props, 'A');
+    expect(rollback.log.map(l => l.message)).toContain('leaving it in place: made before this operation');
+    expect(await s.alive(first.physicalId, props)).toBe(true);
     expect(await s.ownership(first.physicalId, props)).toEqual({ owner: ownerId('A'), previous: undefined });
-    await remove(s, first.physicalId, props, 'A');
+
+    // Claimed again by a deployment that succeeds, then removed from the app: destroyed, as declared.
+    await setStack(s.harness(), 'UPDATE_IN_PROGRESS');
+    await create(s, props, 'A');
+    await setStack(s.harness(), 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
+    await remove(s, again.physicalId, props, 'A');
     expect(await s.alive(first.physicalId, props)).toBe(false);
+    await setStack(s.harness(), undefined);
+  });
+
+  test('a takeover from a resource its stack no longer has is final: removing the new owner destroys it', async () => {
+    const props = await s.props();
+    const a = await create(s, props, 'A');
+    const b = await create(s, props, 'B');
+    // A was renamed away with DeletionPolicy Retain: no Delete, and the stack no longer has it.
+    await setStack(s.harness(), 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', ['B']);
+    await remove(s, b.physicalId, props, 'B');
+    expect(await s.alive(a.physicalId, props)).toBe(false);
+    await setStack(s.harness(), undefined);
+  });
+
+  test('a takeover from a resource its stack still has is given back when the new owner is removed', async () => {
+    const props = await s.props();
+    const a = await create(s, props, 'A');
+    const b = await create(s, props, 'B');
+    await setStack(s.harness(), 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', ['A', 'B']);
+    await remove(s, b.physicalId, props, 'B');
+    expect(await s.alive(a.physicalId, props)).toBe(true);
+    expect(await s.ownership(a.physicalId, props)).toEqual({ owner: ownerId('A'), previous: undefined });
+    await setStack(s.harness(), undefined);
+    await remove(s, a.physicalId, props, 'A');
   });
 
   test('renamed construct whose old logical id gets no Delete (DeletionPolicy Retain): the next Update confirms the takeover', async () => {
@@ -534,10 +608,22 @@ describe('a full tag quota', () => {
     expect(mutatingCalls(h.emulator, since).filter(op => op !== 'CreatePolicy')).toEqual([]);
   });
 
-  test('a takeover that does not fit is refused with the same advice, and nothing changes', async () => {
+  test('a takeover replaces the creation marker, so it fits where the owner was born with it', async () => {
     const props = { Name: unique('crowded'), ParentId: rootId };
     const ou = handlers[ResourceType.ORGANIZATIONAL_UNIT];
     const id = (await ou.onCreate(createEvent(ResourceType.ORGANIZATIONAL_UNIT, props, 'A'), h.context())).PhysicalResourceId!;
+    await fill(id, 48);
+    await ou.onCreate(createEvent(ResourceType.ORGANIZATIONAL_UNIT, props, 'B'), h.context());
+    const tags = await tagsOf(h.organizations, id);
+    expect(Object.keys(tags)).toHaveLength(50);
+    expect([tags[OWNER], tags[PREVIOUS]]).toEqual([ownerId('B'), ownerId('A')]);
+  });
+
+  test('a takeover that does not fit (an owner tagged before creation markers existed) is refused with the same advice, and nothing changes', async () => {
+    const props = { Name: unique('crowded'), ParentId: rootId };
+    const ou = handlers[ResourceType.ORGANIZATIONAL_UNIT];
+    const id = (await ou.onCreate(createEvent(ResourceType.ORGANIZATIONAL_UNIT, props, 'A'), h.context())).PhysicalResourceId!;
+    await h.organizations.send(new UntagResourceCommand({ ResourceId: id, TagKeys: [PREVIOUS] }));
     await fill(id, 49);
     const error = await ou.onCreate(createEvent(ResourceType.ORGANIZATIONAL_UNIT, props, 'B'), h.context()).catch(e => e);
     expect(error).toBeInstanceOf(UserError);
