@@ -29,11 +29,11 @@ import {
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
-import { claim, Owned, OwnershipTags, ownerOf, settleDelete, undoCancelledCreate } from './shared/ownership';
-import { booleanProperty, optionalString } from './shared/properties';
+import { assertNoOwnershipKeys, Owned, OwnershipTags, ownerOf, settleDelete, syncTagsAndClaim, undoCancelledCreate } from './shared/ownership';
+import { booleanProperty, optionalString, tagList } from './shared/properties';
 import { withRetry } from './shared/retry';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
-import { OrganizationAttrs, OrganizationProps } from '../src/private/contract';
+import { OrganizationAttrs, OrganizationProps, WireTag } from '../src/private/contract';
 
 /** The feature sets of `CreateOrganization`; ALL when the property is absent, as in the API. */
 export const FeatureSet = {
@@ -47,6 +47,8 @@ export interface OrganizationSpec {
   readonly featureSet: FeatureSetName;
   /** Only "true" deletes the organization on removal (and only when it has no member accounts). */
   readonly deleteOnRemoval: boolean;
+  /** The tags the stack declares on the root (`Tags.of(organization.root)`). */
+  readonly rootTags: WireTag[];
 }
 
 /** Parses `ResourceProperties` of an Organization. `DeleteOnRemoval` "false" is false. */
@@ -58,6 +60,7 @@ export function parseOrganizationProps(props: Properties): OrganizationSpec {
   return {
     featureSet: featureSet as FeatureSetName,
     deleteOnRemoval: booleanProperty(props, OrganizationProps.DELETE_ON_REMOVAL, false),
+    rootTags: tagList(props, OrganizationProps.ROOT_TAGS),
   };
 }
 
@@ -240,9 +243,13 @@ const owned = (org: Org, root: Root): Owned => ({ resourceId: root.Id ?? '', key
  */
 async function ensureAndClaim(event: CreateEvent | UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const spec = parseOrganizationProps(event.ResourceProperties);
+  assertNoOwnershipKeys(spec.rootTags, OrganizationProps.ROOT_TAGS, 'Organization');
   const { org, created } = await ensureOrganization(spec, event.LogicalResourceId, ctx);
   const root = await rootOf(ctx);
-  await claim(owned(org, root), ownerOf(event), ctx, { created, confirm: event.RequestType === 'Update' });
+  // The root's declared tags and the ownership record, in one ListTagsForResource and one TagResource at most.
+  const oldTags = event.RequestType === 'Update' ? parseOrganizationProps(event.OldResourceProperties).rootTags : [];
+  const { resourceId, keys, what } = owned(org, root);
+  await syncTagsAndClaim(resourceId, oldTags, spec.rootTags, ctx, { me: ownerOf(event), created, confirm: event.RequestType === 'Update', what }, keys);
   return response(org, root);
 }
 

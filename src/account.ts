@@ -9,7 +9,7 @@ import { checkParent, childInfo } from './private/parent';
 import { MAX_CREATE_TIMEOUT, OrganizationsProvider } from './private/provider';
 import { claim, organizationOf, setTreeInfo } from './private/registry';
 import { validateTags } from './private/tags';
-import { fail, knownValue, Rules, validateString } from './private/validation';
+import { fail, Rules, validateString, whenKnown } from './private/validation';
 
 /** The service principal of Account Management, whose trusted access renaming member accounts needs. */
 const ACCOUNT_MANAGEMENT_PRINCIPAL = 'account.amazonaws.com';
@@ -271,15 +271,13 @@ export class Account extends AccountBase implements ITaggable {
     validateString(this, 'roleName', props.roleName, Rules.ROLE_NAME);
     const timeout = props.createTimeout ?? MAX_CREATE_TIMEOUT;
     this.checkCreateTimeout(timeout);
-    const email = knownValue(props.email, true);
-    if (email !== undefined) {
-      const holder = claim(this, 'account-email', email, this);
-      if (holder !== undefined) {
-        fail(this, `email ${props.email} is already the email of ${holder}: every AWS account has its own email, and one account is declared once.`);
-      }
-    }
+    whenKnown(this, props.email, email => {
+      const holder = claim(this, 'account-email', email.toLowerCase(), this);
+      return holder === undefined ? undefined
+        : `email ${email} is already the email of ${holder}: every AWS account has its own email, and one account is declared once.`;
+    });
     if (props.parent) checkParent(this, 'parent', props.parent);
-    setTreeInfo(this, props.parent ? childInfo(this, 'parent', props.parent, 'account') : { kind: 'account' });
+    setTreeInfo(this, { ...(props.parent ? childInfo(this, 'parent', props.parent, 'account') : { kind: 'account' }), declared: true });
 
     this.parent = props.parent;
     this.removalAction = props.removalAction ?? AccountRemovalAction.RETAIN;

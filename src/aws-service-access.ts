@@ -2,7 +2,7 @@ import { CustomResource, RemovalPolicy, Resource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AwsServiceAccessProps as Wire, ResourceType } from './private/contract';
 import { OrganizationsProvider } from './private/provider';
-import { awsServiceAccessKey, organizationOf, registerSingleton, singleton } from './private/registry';
+import { awsServiceAccessKey, organizationOf, registerSingleton, reserveLibraryTag, singleton } from './private/registry';
 import { fail, Rules, validateString } from './private/validation';
 
 /** Properties of an {@link AwsServiceAccess}. */
@@ -49,6 +49,8 @@ export class AwsServiceAccess extends Resource {
         + 'Declare it once (organization.enableAwsServiceAccess returns the existing one).');
     }
     registerSingleton(this, key, this);
+    // Its handler records the access's ownership in a tag on the root.
+    if (organization?.root) reserveLibraryTag(organization.root.construct);
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.AWS_SERVICE_ACCESS),

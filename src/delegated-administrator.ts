@@ -3,7 +3,7 @@ import { Construct, IDependable } from 'constructs';
 import type { IAccount } from './account';
 import { DelegatedAdministratorProps as Wire, ResourceType } from './private/contract';
 import { OrganizationsProvider } from './private/provider';
-import { awsServiceAccessKey, claim, identityKey, OrganizationLink, organizationOf, singleton } from './private/registry';
+import { awsServiceAccessKey, claim, identityKey, OrganizationLink, organizationOf, reserveLibraryTag, singleton } from './private/registry';
 import { describeConstruct, fail, Rules, validateString } from './private/validation';
 
 /** Properties of a {@link DelegatedAdministrator}. */
@@ -68,6 +68,8 @@ export class DelegatedAdministrator extends Resource {
       },
     });
     if (trusted) this.resource.node.addDependency(trusted);
+    // Its handler records the registration's ownership in a tag on the account.
+    reserveLibraryTag(props.account);
   }
 
   /**

@@ -4,7 +4,7 @@ import type { IRoot } from './organization';
 import type { PolicyType } from './policy';
 import { EnabledPolicyTypeProps as Wire, ResourceType } from './private/contract';
 import { OrganizationsProvider } from './private/provider';
-import { enabledPolicyTypeKey, registerSingleton, singleton, treeInfoOf } from './private/registry';
+import { enabledPolicyTypeKey, registerSingleton, reserveLibraryTag, singleton, treeInfoOf } from './private/registry';
 import { describeConstruct, fail } from './private/validation';
 
 /** Properties of an {@link EnabledPolicyType}. */
@@ -58,6 +58,8 @@ export class EnabledPolicyType extends Resource {
         + `by ${(existing as Construct).node.path}. Declare it once (organization.enablePolicyType returns the existing one).`);
     }
     registerSingleton(this, key, this);
+    // Its handler records the enablement's ownership in a tag on the root.
+    reserveLibraryTag(props.root);
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.ENABLED_POLICY_TYPE),

@@ -1,4 +1,15 @@
-import { CustomResource, IResource, Lazy, RemovalPolicy, Resource, Stack, Token } from 'aws-cdk-lib';
+import {
+  CustomResource,
+  IResource,
+  ITaggable,
+  Lazy,
+  RemovalPolicy,
+  Resource,
+  Stack,
+  TagManager,
+  TagType,
+  Token,
+} from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AwsServiceAccess } from './aws-service-access';
 import { EnabledPolicyType } from './enabled-policy-type';
@@ -9,6 +20,7 @@ import { attachPolicy } from './private/attach';
 import { OrganizationAttrs, OrganizationProps as Wire, ResourceType } from './private/contract';
 import { OrganizationsProvider } from './private/provider';
 import {
+  accountKey,
   awsServiceAccessKey,
   claim,
   enabledPolicyTypeKey,
@@ -20,6 +32,7 @@ import {
   singleton,
   treeInfoOf,
 } from './private/registry';
+import { validateTags } from './private/tags';
 import { fail, Rules, validateString } from './private/validation';
 
 /**
@@ -370,10 +383,7 @@ export class Organization extends Resource implements IOrganization {
     this.featureSet = props.featureSet ?? FeatureSet.ALL;
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.checkRemovalPolicy(this.removalPolicy);
-    const holder = claim(this, 'organization', Stack.of(this).node.addr, this);
-    if (holder !== undefined) {
-      fail(this, `a stack deploys to one account, which manages one organization at most, and ${holder} already declares it in this stack.`);
-    }
+    this.refuseSecondOrganization();
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.ORGANIZATION),
@@ -381,6 +391,7 @@ export class Organization extends Resource implements IOrganization {
       properties: {
         [Wire.FEATURE_SET]: this.featureSet,
         [Wire.DELETE_ON_REMOVAL]: Lazy.string({ produce: () => String(this.removalPolicy === RemovalPolicy.DESTROY) }),
+        [Wire.ROOT_TAGS]: Lazy.any({ produce: () => (this.root as OrganizationRoot).tags.renderTags() }),
       },
     });
     this.resource.applyRemovalPolicy(this.removalPolicy);
@@ -413,7 +424,7 @@ export class Organization extends Resource implements IOrganization {
       organization,
     };
     (organization as { root?: RootLink }).root = this.rootLink;
-    setTreeInfo(root, { kind: 'root', depth: 0, root: this.rootLink });
+    setTreeInfo(root, { kind: 'root', depth: 0, root: this.rootLink, declared: true });
     registerOrganization(this, organization);
 
     for (const policyType of props.enabledPolicyTypes ?? []) this.enablePolicyType(policyType);
@@ -467,6 +478,25 @@ export class Organization extends Resource implements IOrganization {
     this.resource.applyRemovalPolicy(policy);
   }
 
+  /**
+   * One account manages at most one organization, so two Organizations deployed to one account
+   * would be two resources managing one organization (the second adopts the first's). Two stacks
+   * deploy to one account when their accounts are the same id, or when both are
+   * environment-agnostic (deployed with the same credentials). An environment-agnostic stack and
+   * one with an account may be meant for different accounts: not refused.
+   */
+  private refuseSecondOrganization(): void {
+    const account = accountKey(this);
+    const holder = claim(this, 'organization', account, this);
+    if (holder === undefined) return;
+    const where = Token.isUnresolved(account)
+      ? 'environment-agnostic stacks, which deploy with the same credentials, so to the same account'
+      : `account ${account}`;
+    fail(this, `a stack deploys to one account, which manages one organization at most, and ${holder} already declares it (${where}). `
+      + 'Declare the Organization once and use it (or Organization.fromOrganizationAttributes) from the other stacks; for the organizations '
+      + 'of two management accounts, give each stack its account (env: { account }).');
+  }
+
   private checkRemovalPolicy(policy: RemovalPolicy): void {
     if (policy === RemovalPolicy.SNAPSHOT) {
       fail(this, 'removalPolicy SNAPSHOT is not supported by an organization: use RETAIN (the default) or DESTROY.');
@@ -474,14 +504,21 @@ export class Organization extends Resource implements IOrganization {
   }
 }
 
-class OrganizationRoot extends RootBase {
+/**
+ * The root of a declared Organization. It is taggable, so that `Tags.of(...)` reaches it: its tags
+ * are checked and rendered into the Organization's resource (`RootTags`), whose handler applies them.
+ */
+class OrganizationRoot extends RootBase implements ITaggable {
   public readonly rootId: string;
   public readonly rootArn: string;
+  public readonly tags: TagManager;
 
   constructor(scope: Construct, id: string, attrs: { rootId: string; rootArn: string }) {
     super(scope, id);
     this.rootId = attrs.rootId;
     this.rootArn = attrs.rootArn;
+    this.tags = new TagManager(TagType.KEY_VALUE, ResourceType.ORGANIZATION);
+    validateTags(this, this.tags);
   }
 }
 

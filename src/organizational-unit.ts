@@ -1,4 +1,4 @@
-import { CustomResource, IResource, ITaggable, Lazy, RemovalPolicy, Resource, TagManager, TagType } from 'aws-cdk-lib';
+import { CustomResource, IResource, ITaggable, Lazy, RemovalPolicy, Resource, TagManager, TagType, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { IPolicy } from './policy';
 import { IPolicyTarget, PolicyAttachment } from './policy-attachment';
@@ -8,7 +8,7 @@ import { checkParent, childInfo } from './private/parent';
 import { OrganizationsProvider } from './private/provider';
 import { claim, identityKey, setTreeInfo } from './private/registry';
 import { validateTags } from './private/tags';
-import { fail, Rules, validateString } from './private/validation';
+import { fail, Rules, validateString, whenKnown } from './private/validation';
 
 /**
  * A root or an organizational unit: what OUs and accounts are placed in (their `ParentId`).
@@ -195,12 +195,19 @@ export class OrganizationalUnit extends OrganizationalUnitBase implements ITagga
     checkParent(this, 'parent', props.parent);
     const info = childInfo(this, 'parent', props.parent, 'OU');
     const name = props.organizationalUnitName;
-    const holder = claim(this, 'organizational-unit-name', `${identityKey(props.parent, props.parent.targetId)}|${name}`, this);
-    if (holder !== undefined) {
-      fail(this, `organizationalUnitName ${JSON.stringify(name)} is already used by ${holder} under the same parent (${props.parent.node.path}), `
-        + 'and OU names are unique per parent. Choose another name.');
+    const claimName = (key: string) => {
+      const holder = claim(this, 'organizational-unit-name', `${identityKey(props.parent, props.parent.targetId)}|${key}`, this);
+      return holder === undefined ? undefined
+        : `organizationalUnitName ${JSON.stringify(key)} is already used by ${holder} under the same parent (${props.parent.node.path}), `
+          + 'and OU names are unique per parent. Choose another name.';
+    };
+    // One token used twice is one name too, whatever it resolves to.
+    if (Token.isUnresolved(name)) {
+      const problem = claimName(name);
+      if (problem) fail(this, problem);
     }
-    setTreeInfo(this, info);
+    whenKnown(this, name, claimName);
+    setTreeInfo(this, { ...info, declared: true });
 
     this.parent = props.parent;
     this.tags = new TagManager(TagType.KEY_VALUE, ResourceType.ORGANIZATIONAL_UNIT, props.tags);

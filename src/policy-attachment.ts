@@ -1,10 +1,11 @@
-import { CustomResource, Stack } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Stack } from 'aws-cdk-lib';
 import { Construct, Dependable, IConstruct, IDependable } from 'constructs';
 import type { IPolicy } from './policy';
+import { alreadyAttachedMessage, attachmentKey } from './private/attachment-key';
 import { PolicyAttachmentProps as Wire, ResourceType } from './private/contract';
 import { OrganizationsProvider } from './private/provider';
-import { AwsManagedPolicy, POLICY_TYPE_QUOTAS } from './private/quotas';
-import { claim, count, enabledPolicyTypeKey, foldOf, identityKey, rootOf, singleton } from './private/registry';
+import { AwsManagedPolicy, DEFAULT_POLICY_OF_TYPE, POLICY_TYPE_QUOTAS } from './private/quotas';
+import { claim, count, enabledPolicyTypeKey, foldOf, identityKey, reserveLibraryTag, rootOf, singleton, treeInfoOf } from './private/registry';
 import { describeConstruct, fail } from './private/validation';
 
 /**
@@ -85,11 +86,9 @@ export class PolicyAttachment extends Construct {
     }
 
     const targetKey = identityKey(target, target.targetId);
-    const previous = claim(this, 'policy-attachment', `${identityKey(policy, policy.policyId)}|${targetKey}`, this);
-    if (previous !== undefined) {
-      fail(this, `Cannot attach ${label}: it is already attached there by ${previous}. Declare each attachment once.`);
-    }
-    this.checkAttachmentQuota(label, policyType, targetKey);
+    const previous = claim(this, 'policy-attachment', attachmentKey(policy, target), this);
+    if (previous !== undefined) fail(this, alreadyAttachedMessage(policy, target, previous));
+    this.checkAttachmentQuota(label, policy, policyType, targetKey);
 
     const enabled = policyTypeEnabled(this, label, policyType, target);
     const fold = foldOf(policy);
@@ -109,18 +108,51 @@ export class PolicyAttachment extends Construct {
       },
     });
     if (enabled) resource.node.addDependency(enabled);
+    // Its handler records the attachment's ownership in a tag on the target.
+    reserveLibraryTag(target);
   }
 
-  private checkAttachmentQuota(label: string, policyType: string, targetKey: string): void {
+  /**
+   * The policies of one type attached directly to one target, against the type's hard quota. The
+   * type's default policy counts where AWS keeps it attached: RCPFullAWSAccess everywhere (it
+   * cannot be detached); FullAWSAccess on every root, OU and account the app declares (AWS attaches
+   * it when SCPs are enabled and to each new OU and account, and the app never detaches an
+   * attachment it did not make). On an imported target FullAWSAccess may have been detached by
+   * hand, so there it only warns.
+   */
+  private checkAttachmentQuota(label: string, policy: IPolicy, policyType: string, targetKey: string): void {
     const max = POLICY_TYPE_QUOTAS[policyType]?.maxDirectAttachments;
     if (max === undefined) return;
-    // RCPFullAWSAccess is always attached and counts toward the quota of resource control policies.
-    const alwaysAttached = policyType === AwsManagedPolicy.RCP_FULL_AWS_ACCESS.type ? 1 : 0;
-    const attached = count(this, `attachments|${targetKey}|${policyType}`) + alwaysAttached;
+    const declared = count(this, `attachments|${targetKey}|${policyType}`);
+    const defaultPolicy = DEFAULT_POLICY_OF_TYPE[policyType];
+    let attached = declared;
+    let defaultCounted = false;
+    let defaultUnknown = false;
+    if (defaultPolicy) {
+      // Attached by the app too: then it is one of the declared ones.
+      const explicit = count(this, `default-policy-attached|${targetKey}|${policyType}`, policy.policyId === defaultPolicy.id ? 1 : 0) > 0;
+      if (!explicit && (!defaultPolicy.detachable || treeInfoOf(this.target)?.declared)) {
+        attached += 1;
+        defaultCounted = true;
+      } else if (!explicit) {
+        defaultUnknown = true;
+      }
+    }
+    const counting = defaultCounted
+      ? (defaultPolicy.detachable
+        ? `, counting ${defaultPolicy.name}, which AWS attaches to every root, OU and account while ${policyType} is enabled and this app never detaches`
+        : `, counting ${defaultPolicy.name}, which is always attached`)
+      : '';
+    const remedy = 'Merge some policies into one, or attach some to a parent OU instead (inherited policies do not count).';
     if (attached > max) {
       fail(this, `Cannot attach ${label}: at most ${max} ${policyType} policies can be attached directly to one root, OU or account `
-        + `(a hard quota${alwaysAttached ? ', counting RCPFullAWSAccess, which is always attached' : ''}), and this would be ${attached}. `
-        + 'Merge some policies into one, or attach some to a parent OU instead (inherited policies do not count).');
+        + `(a hard quota${counting}), and this would be ${attached}. ${remedy}`);
+    }
+    if (defaultUnknown && attached + 1 > max) {
+      Annotations.of(this).addWarningV2('cdk-organizations:policy-attachment-quota',
+        `${label}: this is policy ${attached} of type ${policyType} attached directly to an imported target, and AWS allows ${max}. `
+        + `Unless ${defaultPolicy!.name} (${defaultPolicy!.id}), which AWS attaches to every root, OU and account, was detached from it, `
+        + `it makes ${attached + 1} and the deployment fails (MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED). ${remedy}`);
     }
   }
 }

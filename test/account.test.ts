@@ -1,4 +1,4 @@
-import { App, CfnParameter, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { Account, AccountRemovalAction, IParent, Organization, OrganizationalUnit, PolicyAttachment, Root } from '../src';
@@ -182,6 +182,51 @@ describe('Account', () => {
       ['Admin Role', /roleName must be letters, digits and the characters \+=,.@_- .*got "Admin Role"/],
     ])('roleName %j', (roleName, message) => {
       expect(() => new Account(bareStack(), 'Prod', { ...minimal, roleName })).toThrow(message);
+    });
+
+    test.each([
+      ['AWSServiceRoleForOrganizations'],
+      ['awsservicerolefor-admin'],
+    ])('roleName %j: reserved by IAM for service-linked roles', (roleName) => {
+      expect(() => new Account(bareStack(), 'Prod', { ...minimal, roleName })).toThrow(new RegExp(
+        `^Accounts/Prod: roleName must not start with "AWSServiceRoleFor", which IAM reserves for service-linked roles .*, got "${roleName}"\\.$`));
+    });
+
+    test('a roleName that merely contains the prefix is fine', () => {
+      expect(() => new Account(bareStack(), 'Prod', { ...minimal, roleName: 'MyAWSServiceRoleForAudit' })).not.toThrow();
+    });
+
+    test.each([
+      [{ 'cost*center': 'x' }, /\[Accounts\/Prod\] tags: a tag key must be Unicode letters, digits, spaces and the characters _.:\/=\+-@ \(pattern .*\), got "cost\*center"/],
+      [{ owner: 'team;ops' }, /\[Accounts\/Prod\] tags: the value of tag "owner" must be Unicode letters, digits, spaces and the characters _.:\/=\+-@ \(pattern .*\), got "team;ops"/],
+      [{ owner: 'x'.repeat(257) }, /tags: the value of tag "owner" must be at most 256 characters long, got 257 characters/],
+    ])('tags %j outside the API\'s pattern or length', (tags, message) => {
+      const stack = bareStack();
+      new Account(stack, 'Prod', { ...minimal, tags });
+      expect(() => Template.fromStack(stack)).toThrow(message);
+    });
+
+    test('tags in any script are fine', () => {
+      const stack = bareStack();
+      new Account(stack, 'Prod', { ...minimal, tags: { 'équipe': 'données', 'チーム': 'プラットフォーム', 'path/key': 'a+b=c@d:e.f_g-h' } });
+      expect(() => Template.fromStack(stack)).not.toThrow();
+    });
+
+    test.each([
+      ['accountName', { accountName: Lazy.string({ produce: () => 'caf\u00e9' }) }, /\[Accounts\/Prod\] accountName must be printable ASCII characters .*got "caf\u00e9"/],
+      ['email', { email: Lazy.string({ produce: () => 'not-an-email' }) }, /\[Accounts\/Prod\] email must be an email address \(local@domain.tld\) .*got "not-an-email"/],
+      ['roleName', { roleName: Lazy.string({ produce: () => 'AWSServiceRoleForX' }) }, /\[Accounts\/Prod\] roleName must not start with "AWSServiceRoleFor"/],
+    ])('%s from a Lazy, resolved at synth, is checked', (_prop, props, message) => {
+      const stack = bareStack();
+      new Account(stack, 'Prod', { ...minimal, ...props });
+      expect(() => Template.fromStack(stack)).toThrow(message);
+    });
+
+    test('an email from a Lazy that another account has', () => {
+      const stack = bareStack();
+      new Account(stack, 'Prod', minimal);
+      new Account(stack, 'Dev', { accountName: 'dev', email: Lazy.string({ produce: () => 'AWS+prod@example.com' }) });
+      expect(() => Template.fromStack(stack)).toThrow(/\[Accounts\/Dev\] email AWS\+prod@example.com is already the email of Accounts\/Prod/);
     });
 
     test.each([

@@ -142,6 +142,17 @@ describe('DelegatedAdministrator', () => {
         .toThrow(/Org\/Second: account Org\/Security is already registered for guardduty.amazonaws.com by Org\/First/);
     });
 
+    test('each registration keeps one of the account\'s 50 tags: 48 declared tags and one registration are refused', () => {
+      const declare = (tags: number) => {
+        const { stack, security } = setUp();
+        for (let i = 0; i < tags; i++) security.tags.setTag(`k${i}`, 'v');
+        new DelegatedAdministrator(stack, 'GuardDuty', { account: security, servicePrincipal: 'guardduty.amazonaws.com' });
+        return () => Template.fromStack(stack);
+      };
+      expect(declare(47)).not.toThrow();
+      expect(declare(48)).toThrow(/\[Org\/Security\] tags: at most 47 tags on this resource \(AWS allows 50, and this library keeps 2 for its ownership record and 1 for the policy attachments.*\), got 48/);
+    });
+
     test('one account for two services is fine', () => {
       const { stack, security } = setUp();
       new DelegatedAdministrator(stack, 'GuardDuty', { account: security, servicePrincipal: 'guardduty.amazonaws.com' });

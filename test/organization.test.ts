@@ -1,5 +1,5 @@
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import {
   Account,
   AwsServiceAccess,
@@ -90,6 +90,59 @@ describe('Organization', () => {
     const stack = newStack();
     new Organization(stack, 'First');
     expect(() => new Organization(stack, 'Second')).toThrow(/Org\/Second: .*manages one organization at most, and Org\/First already declares it/);
+  });
+
+  test('two organizations in two environment-agnostic stacks of one app are refused', () => {
+    const app = new App();
+    new Organization(new Stack(app, 'First'), 'Organization');
+    expect(() => new Organization(new Stack(app, 'Second'), 'Organization')).toThrow(new RegExp('^Second/Organization: a stack deploys to one '
+      + 'account, which manages one organization at most, and First/Organization already declares it \\(environment-agnostic stacks, which '
+      + 'deploy with the same credentials, so to the same account\\)\\..*give each stack its account \\(env: \\{ account \\}\\)'));
+  });
+
+  test('two organizations in two stacks of one account are refused', () => {
+    const app = new App();
+    const env = { account: '111111111111', region: 'us-east-1' };
+    new Organization(new Stack(app, 'First', { env }), 'Organization');
+    expect(() => new Organization(new Stack(app, 'Second', { env: { ...env, region: 'eu-west-1' } }), 'Organization'))
+      .toThrow(/^Second\/Organization: a stack deploys to one account, which manages one organization at most, and First\/Organization already declares it \(account 111111111111\)/);
+  });
+
+  test('an environment-agnostic stack and a stack with an account may be two accounts: not refused', () => {
+    const app = new App();
+    new Organization(new Stack(app, 'First'), 'Organization');
+    expect(() => new Organization(new Stack(app, 'Second', { env: { account: '111111111111', region: 'us-east-1' } }), 'Organization')).not.toThrow();
+  });
+
+  describe('tags of the root', () => {
+    test('Tags.of(root) reaches the root: rendered into RootTags, which the provider applies', () => {
+      const stack = newStack();
+      const organization = new Organization(stack, 'Organization');
+      Tags.of(organization.root).add('team', 'platform');
+      Template.fromStack(stack).hasResourceProperties(ResourceType.ORGANIZATION, { RootTags: [{ Key: 'team', Value: 'platform' }] });
+      Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+    });
+
+    test('tags of a scope above the organization reach the root too', () => {
+      const stack = newStack();
+      new Organization(stack, 'Organization');
+      Tags.of(stack).add('env', 'prod');
+      Template.fromStack(stack).hasResourceProperties(ResourceType.ORGANIZATION, { RootTags: [{ Key: 'env', Value: 'prod' }] });
+    });
+
+    test('no tags: no RootTags and no warning', () => {
+      const stack = newStack();
+      new Organization(stack, 'Organization');
+      Template.fromStack(stack).hasResourceProperties(ResourceType.ORGANIZATION, { RootTags: Match.absent() });
+      Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+    });
+
+    test('root tags are checked like any other', () => {
+      const stack = newStack();
+      const organization = new Organization(stack, 'Organization');
+      Tags.of(organization.root).add('team', 'a#b');
+      expect(() => Template.fromStack(stack)).toThrow(/\[Org\/Organization\/Root\] tags: the value of tag "team" must be Unicode letters, digits, spaces and the characters _.:\/=\+-@ \(pattern .*\), got "a#b"/);
+    });
   });
 
   describe('policy types', () => {
@@ -295,8 +348,8 @@ describe('Organization', () => {
 describe('an app with two organizations', () => {
   test('trusted access comes after its own organization', () => {
     const app = new App();
-    new Organization(new Stack(app, 'First'), 'Organization');
-    const secondStack = new Stack(app, 'Second');
+    new Organization(new Stack(app, 'First', { env: { account: '111111111111', region: 'us-east-1' } }), 'Organization');
+    const secondStack = new Stack(app, 'Second', { env: { account: '222222222222', region: 'us-east-1' } });
     // With two organizations, the app has no "only organization" to order trusted access after.
     new Organization(secondStack, 'Organization').enableAwsServiceAccess('sso.amazonaws.com');
     Template.fromStack(secondStack).hasResource(ResourceType.AWS_SERVICE_ACCESS, { DependsOn: [Match.stringLikeRegexp('^Organization')] });

@@ -1,6 +1,6 @@
-import { App, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { App, Lazy, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { Account, IParent, Organization, OrganizationalUnit, Root } from '../src';
+import { Account, IParent, Organization, OrganizationalUnit, Policy, Root } from '../src';
 import { ResourceType } from '../src/private/contract';
 
 function setUp(): { stack: Stack; organization: Organization } {
@@ -78,7 +78,23 @@ describe('OrganizationalUnit', () => {
     expect(() => Template.fromStack(ok.stack)).not.toThrow();
     const { stack, organization } = setUp();
     new OrganizationalUnit(stack, 'Workloads', { organizationalUnitName: 'Workloads', parent: organization.root, tags: tags(49) });
-    expect(() => Template.fromStack(stack)).toThrow(/Org\/Workloads.*tags: at most 48 tags per resource \(AWS allows 50, and this library keeps 2 for its ownership record\), got 49/);
+    expect(() => Template.fromStack(stack)).toThrow(/Org\/Workloads.*tags: at most 48 tags on this resource \(AWS allows 50, and this library keeps 2 for its ownership record\), got 49/);
+  });
+
+  test('a policy attachment resource on the OU keeps one more of the 50 tags: 47 declared at most', () => {
+    const tags = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
+    for (const [n, ok] of [[47, true], [48, false]] as const) {
+      const { stack, organization } = setUp();
+      const ou = new OrganizationalUnit(stack, 'Workloads', { organizationalUnitName: 'Workloads', parent: organization.root, tags: tags(n) });
+      ou.attachPolicy(Policy.fullAwsAccess(stack));
+      if (ok) {
+        expect(() => Template.fromStack(stack)).not.toThrow();
+      } else {
+        expect(() => Template.fromStack(stack)).toThrow(new RegExp('\\[Org/Workloads\\] tags: at most 47 tags on this resource \\(AWS allows 50, and this '
+          + 'library keeps 2 for its ownership record and 1 for the policy attachments, delegated administrators, policy types or trusted access '
+          + 'the app records on it\\), got 48'));
+      }
+    }
   });
 
   test.each([
@@ -137,6 +153,26 @@ describe('OrganizationalUnit', () => {
       const { stack, organization } = setUp();
       const name = Token.asString({ Ref: 'AWS::StackName' });
       expect(() => new OrganizationalUnit(stack, 'Ou', { organizationalUnitName: name, parent: organization.root })).not.toThrow();
+    });
+
+    test('a name from a Lazy, resolved at synth, is checked', () => {
+      const { stack, organization } = setUp();
+      new OrganizationalUnit(stack, 'Ou', { organizationalUnitName: Lazy.string({ produce: () => 'x'.repeat(129) }), parent: organization.root });
+      expect(() => Template.fromStack(stack)).toThrow(/\[Org\/Ou\] organizationalUnitName must be at most 128 characters long, got 129 characters/);
+    });
+
+    test('two OUs of one name under one parent, one name from a Lazy', () => {
+      const { stack, organization } = setUp();
+      new OrganizationalUnit(stack, 'First', { organizationalUnitName: 'Workloads', parent: organization.root });
+      new OrganizationalUnit(stack, 'Second', { organizationalUnitName: Lazy.string({ produce: () => 'Workloads' }), parent: organization.root });
+      expect(() => Template.fromStack(stack)).toThrow(/\[Org\/Second\] organizationalUnitName "Workloads" is already used by Org\/First under the same parent/);
+    });
+
+    test('a tag key outside the API\'s pattern', () => {
+      const { stack, organization } = setUp();
+      const ou = new OrganizationalUnit(stack, 'Ou', { organizationalUnitName: 'Ou', parent: organization.root });
+      Tags.of(ou).add('team!', 'platform');
+      expect(() => Template.fromStack(stack)).toThrow(/\[Org\/Ou\] tags: a tag key must be Unicode letters, digits, spaces and the characters _.:\/=\+-@ \(pattern .*\), got "team!"/);
     });
 
     test('two OUs of the same name under one parent', () => {

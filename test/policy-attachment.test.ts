@@ -1,5 +1,5 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import {
   Account,
   EnabledPolicyType,
@@ -15,8 +15,15 @@ import { ResourceType } from '../src/private/contract';
 
 const content = PolicyContent.fromJson({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'ec2:*', Resource: '*' }] });
 
+/** A valid document of each other type used here (content is checked against its type's syntax). */
+const contents: Record<string, PolicyContent> = {
+  RESOURCE_CONTROL_POLICY: PolicyContent.fromJson({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: '*' }] }),
+  TAG_POLICY: PolicyContent.fromJson({ tags: { costcenter: { tag_key: { '@@assign': 'CostCenter' } } } }),
+  BACKUP_POLICY: PolicyContent.fromJson({ plans: {} }),
+};
+
 function policy(stack: Stack, name: string, policyType = PolicyType.SERVICE_CONTROL_POLICY): Policy {
-  return new Policy(stack, name, { policyName: name, policyType, content });
+  return new Policy(stack, name, { policyName: name, policyType, content: contents[policyType.value] ?? content });
 }
 
 function setUp() {
@@ -229,6 +236,14 @@ describe('PolicyAttachment', () => {
         .toThrow(/Org\/Again: Cannot attach policy Org\/Scp to Org\/Workloads: it is already attached there by Org\/Scp\/AttachedTo/);
     });
 
+    test('attachTo and attachPolicy of one pair: this library\'s message, not CDK\'s duplicate id', () => {
+      const { stack, ou } = setUp();
+      const scp = policy(stack, 'Scp');
+      scp.attachTo(ou);
+      expect(() => ou.attachPolicy(scp)).toThrow(/^Org\/Scp: Cannot attach policy Org\/Scp to Org\/Workloads: it is already attached there by Org\/Scp\/AttachedTo\w+\. Declare each attachment once/);
+      expect(() => scp.attachTo(ou)).toThrow(/it is already attached there by Org\/Scp\/AttachedTo/);
+    });
+
     test('an imported target imported twice is the same target', () => {
       const stack = new Stack(new App(), 'Attachments');
       const root = Root.fromRootAttributes(stack, 'Root', { rootId: 'r-abcd', enabledPolicyTypes: [PolicyType.SERVICE_CONTROL_POLICY] });
@@ -238,11 +253,50 @@ describe('PolicyAttachment', () => {
         .toThrow(/it is already attached there/);
     });
 
-    test('10 SCPs on one target are fine, the 11th is refused', () => {
+    test('10 SCPs on one new OU are refused: FullAWSAccess, attached to it by AWS, is the 11th', () => {
       const { stack, ou } = setUp();
-      for (let i = 1; i <= 10; i++) policy(stack, `Scp${i}`).attachTo(ou);
-      expect(() => policy(stack, 'Scp11').attachTo(ou))
+      for (let i = 1; i <= 9; i++) policy(stack, `Scp${i}`).attachTo(ou);
+      expect(() => policy(stack, 'Scp10').attachTo(ou)).toThrow(new RegExp('Org/Scp10/AttachedTo\\w+: Cannot attach policy Org/Scp10 to Org/Workloads: '
+        + 'at most 10 SERVICE_CONTROL_POLICY policies can be attached directly to one root, OU or account \\(a hard quota, counting FullAWSAccess, '
+        + 'which AWS attaches to every root, OU and account while SERVICE_CONTROL_POLICY is enabled and this app never detaches\\), and this would be 11'));
+    });
+
+    test('FullAWSAccess counts on the root and on accounts the app declares', () => {
+      const { stack, organization, ou } = setUp();
+      const account = new Account(stack, 'Prod', { accountName: 'prod', email: 'prod@example.com', parent: ou });
+      for (const target of [organization.root, account]) {
+        for (let i = 1; i <= 9; i++) policy(stack, `${target.node.id}Scp${i}`).attachTo(target);
+        expect(() => policy(stack, `${target.node.id}Scp10`).attachTo(target)).toThrow(/counting FullAWSAccess.*and this would be 11/);
+      }
+    });
+
+    test('FullAWSAccess attached by the app is counted once', () => {
+      const { stack, ou } = setUp();
+      ou.attachPolicy(Policy.fullAwsAccess(stack));
+      for (let i = 1; i <= 9; i++) policy(stack, `Scp${i}`).attachTo(ou);
+      expect(() => policy(stack, 'Scp10').attachTo(ou)).toThrow(/and this would be 11/);
+    });
+
+    test('on an imported target, where FullAWSAccess may have been detached, the 10th SCP warns and the 11th is refused', () => {
+      const { stack } = setUp();
+      const imported = OrganizationalUnit.fromOrganizationalUnitId(stack, 'Imported', 'ou-abcd-12345678');
+      for (let i = 1; i <= 9; i++) policy(stack, `Scp${i}`).attachTo(imported);
+      const tenth = policy(stack, 'Scp10').attachTo(imported);
+      Annotations.fromStack(stack).hasWarning(`/${tenth.node.path}`, Match.stringLikeRegexp(
+        'this is policy 10 of type SERVICE_CONTROL_POLICY attached directly to an imported target, and AWS allows 10. Unless FullAWSAccess '
+        + '\\(p-FullAWSAccess\\), which AWS attaches to every root, OU and account, was detached from it, it makes 11 and the deployment fails'));
+      expect(() => policy(stack, 'Scp11').attachTo(imported))
         .toThrow(/at most 10 SERVICE_CONTROL_POLICY policies can be attached directly to one root, OU or account \(a hard quota\), and this would be 11/);
+    });
+
+    test('an imported target with FullAWSAccess attached by the app counts it', () => {
+      const { stack } = setUp();
+      const imported = OrganizationalUnit.fromOrganizationalUnitId(stack, 'Imported', 'ou-abcd-12345678');
+      imported.attachPolicy(Policy.fullAwsAccess(stack));
+      for (let i = 1; i <= 8; i++) policy(stack, `Scp${i}`).attachTo(imported);
+      policy(stack, 'Scp9').attachTo(imported);
+      Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+      expect(() => policy(stack, 'Scp10').attachTo(imported)).toThrow(/and this would be 11/);
     });
 
     test('RCPFullAWSAccess counts toward the 5 RCPs', () => {
@@ -254,7 +308,7 @@ describe('PolicyAttachment', () => {
 
     test('the quota is per target and per type', () => {
       const { stack, organization, ou } = setUp();
-      for (let i = 1; i <= 10; i++) {
+      for (let i = 1; i <= 9; i++) {
         const scp = policy(stack, `Scp${i}`);
         scp.attachTo(ou);
         scp.attachTo(organization.root);

@@ -4,7 +4,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Account, Organization, OrganizationalUnit, Policy, PolicyContent, PolicyType } from '../src';
 import { ResourceType } from '../src/private/contract';
-import { ACCOUNT_ACTIONS, ORGANIZATIONS_ACTIONS, QUERY_INTERVAL, TOTAL_TIMEOUT } from '../src/private/provider';
+import { ACCOUNT_ACTIONS, CLOUDFORMATION_ACTIONS, ORGANIZATIONS_ACTIONS, QUERY_INTERVAL, TOTAL_TIMEOUT } from '../src/private/provider';
 
 /** Resources that are not ours: the providers' fixed overhead. */
 function overhead(stack: Stack): Record<string, number> {
@@ -126,7 +126,7 @@ describe('provider IAM', () => {
     expect(handlerRolePolicies(landingZone(50))).toEqual(handlerRolePolicies(landingZone(1)));
   });
 
-  test('the handlers\' policy names exactly the Organizations and Account Management actions they call', () => {
+  test('the handlers\' policy names exactly the Organizations, Account Management and CloudFormation actions they call', () => {
     Template.fromStack(landingZone(1)).hasResourceProperties('AWS::IAM::Role', {
       Description: Match.stringLikeRegexp('provider handlers'),
       Policies: [{
@@ -135,6 +135,11 @@ describe('provider IAM', () => {
           Statement: [
             { Action: ORGANIZATIONS_ACTIONS, Effect: 'Allow', Resource: '*' },
             { Action: ACCOUNT_ACTIONS, Effect: 'Allow', Resource: '*' },
+            {
+              Action: CLOUDFORMATION_ACTIONS,
+              Effect: 'Allow',
+              Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudformation:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':stack/*']] },
+            },
             {
               Action: 'iam:CreateServiceLinkedRole',
               Condition: { StringEquals: { 'iam:AWSServiceName': 'organizations.amazonaws.com' } },
@@ -153,7 +158,7 @@ describe('provider IAM', () => {
     const files = [...fs.readdirSync(dir), ...fs.readdirSync(path.join(dir, 'shared')).map(f => `shared/${f}`)].filter(f => f.endsWith('.ts'));
     const sources = files.map(f => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
     const commands = new Set([...sources.matchAll(/\b([A-Z][A-Za-z]+)Command\b/g)].map(m => m[1]));
-    const actions = new Set([...ORGANIZATIONS_ACTIONS, ...ACCOUNT_ACTIONS].map(a => a.split(':')[1]));
+    const actions = new Set([...ORGANIZATIONS_ACTIONS, ...ACCOUNT_ACTIONS, ...CLOUDFORMATION_ACTIONS].map(a => a.split(':')[1]));
     expect([...commands].filter(c => !actions.has(c))).toEqual([]);
     expect([...actions].filter(a => !commands.has(a))).toEqual([]);
   });

@@ -2,6 +2,7 @@
  * `cdk-organizations emulator`: runs the emulator until SIGINT or SIGTERM. The first line on
  * stdout is the endpoint URL, so a script can start it and read where it listens.
  */
+import { parseArgs as parseCommandLine } from 'util';
 import { parseFaultSpec } from './faults';
 import { Emulator, EmulatorOptions } from './index';
 import { DEFAULT_QUOTAS, Quotas } from './quotas';
@@ -33,58 +34,81 @@ An access key id that is a 12-digit account id calls as that account; any other 
 
 class UsageError extends Error {}
 
-function number(flag: string, value: string | undefined): number {
+function number(flag: string, value: string, rule: (n: number) => boolean = () => true, expected = 'a number'): number {
   const parsed = Number(value);
-  if (value === undefined || value === '' || !Number.isFinite(parsed)) throw new UsageError(`${flag} needs a number, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isFinite(parsed) || !rule(parsed)) throw new UsageError(`--${flag} needs ${expected}, got ${JSON.stringify(value)}`);
   return parsed;
 }
 
 function parseQuotas(spec: string): Partial<Quotas> {
   const quotas: Record<string, number> = {};
   for (const part of spec.split(',').filter(p => p.trim())) {
-    const [key, value] = part.split('=').map(s => s.trim());
-    if (typeof (DEFAULT_QUOTAS as unknown as Record<string, unknown>)[key] !== 'number') {
+    const [key, value = ''] = part.split('=').map(s => s.trim());
+    if (!Object.hasOwn(DEFAULT_QUOTAS, key) || typeof (DEFAULT_QUOTAS as unknown as Record<string, unknown>)[key] !== 'number') {
       const known = Object.entries(DEFAULT_QUOTAS).filter(([, v]) => typeof v === 'number').map(([k]) => k);
       throw new UsageError(`Unknown numeric quota ${JSON.stringify(key)}; known: ${known.join(', ')}`);
     }
-    quotas[key] = number(key, value);
+    quotas[key] = number(`quotas ${key}`, value);
   }
   return quotas as Partial<Quotas>;
 }
 
+const OPTIONS = {
+  'port': { type: 'string' },
+  'host': { type: 'string' },
+  'state': { type: 'string' },
+  'time-scale': { type: 'string' },
+  'relaxed': { type: 'boolean' },
+  'with-organization': { type: 'string' },
+  'account-creation-seconds': { type: 'string' },
+  'quotas': { type: 'string' },
+  'faults': { type: 'string' },
+  'seed': { type: 'string' },
+  'help': { type: 'boolean', short: 'h' },
+} as const;
+
+/** The options as given, strictly: an unknown option, a missing value or a value given to a flag is refused. */
+function commandLine(args: readonly string[]) {
+  try {
+    // A bare --with-organization means ALL (parseArgs has no optional values).
+    const normalized = args.map(a => (a === '--with-organization' ? '--with-organization=ALL' : a));
+    return parseCommandLine({ args: normalized, options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 /** Parses the command line into emulator options; undefined for --help. */
 export function parseArgs(args: readonly string[]): EmulatorOptions | undefined {
+  const values = commandLine(args);
+  if (values.help) return undefined;
   const options: { -readonly [K in keyof EmulatorOptions]: EmulatorOptions[K] } = {};
-  for (let i = 0; i < args.length; i++) {
-    const [flag, inline] = args[i].startsWith('--') && args[i].includes('=') ? [args[i].slice(0, args[i].indexOf('=')), args[i].slice(args[i].indexOf('=') + 1)] : [args[i], undefined];
-    const value = () => inline ?? args[++i];
-    switch (flag) {
-      case '-h':
-      case '--help':
-        return undefined;
-      case '--port': options.port = number(flag, value()); break;
-      case '--host': options.host = value(); break;
-      case '--state': options.stateFile = value(); break;
-      case '--time-scale': options.timeScale = number(flag, value()); break;
-      case '--relaxed': options.relaxed = true; break;
-      case '--seed': options.seed = number(flag, value()); break;
-      case '--account-creation-seconds': options.accountCreationSeconds = number(flag, value()); break;
-      case '--quotas': options.quotas = parseQuotas(value() ?? ''); break;
-      case '--with-organization': {
-        const featureSet = inline ?? 'ALL';
-        if (featureSet !== 'ALL' && featureSet !== 'CONSOLIDATED_BILLING') throw new UsageError(`--with-organization takes ALL or CONSOLIDATED_BILLING, got ${featureSet}`);
-        options.withOrganization = { featureSet };
-        break;
-      }
-      case '--faults':
-        try {
-          options.faults = parseFaultSpec(value() ?? '');
-        } catch (error) {
-          throw new UsageError((error as Error).message);
-        }
-        break;
-      default:
-        throw new UsageError(`Unknown option ${JSON.stringify(args[i])}`);
+  if (values.port !== undefined) options.port = number('port', values.port, n => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number (0 to 65535)');
+  if (values.host !== undefined) {
+    if (values.host === '') throw new UsageError('--host needs an address, got ""');
+    options.host = values.host;
+  }
+  if (values.state !== undefined) {
+    if (values.state === '') throw new UsageError('--state needs a file name, got ""');
+    options.stateFile = values.state;
+  }
+  if (values['time-scale'] !== undefined) options.timeScale = number('time-scale', values['time-scale'], n => n > 0, 'a positive number');
+  if (values.relaxed) options.relaxed = true;
+  if (values.seed !== undefined) options.seed = number('seed', values.seed, Number.isSafeInteger, 'an integer');
+  if (values['account-creation-seconds'] !== undefined) {
+    options.accountCreationSeconds = number('account-creation-seconds', values['account-creation-seconds'], n => n >= 0, 'a number of seconds, 0 or more');
+  }
+  if (values.quotas !== undefined) options.quotas = parseQuotas(values.quotas);
+  const featureSet = values['with-organization'];
+  if (featureSet !== undefined) {
+    if (featureSet !== 'ALL' && featureSet !== 'CONSOLIDATED_BILLING') throw new UsageError(`--with-organization takes ALL or CONSOLIDATED_BILLING, got ${featureSet}`);
+    options.withOrganization = { featureSet };
+  }
+  if (values.faults !== undefined) {
+    try {
+      options.faults = parseFaultSpec(values.faults);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
     }
   }
   return options;

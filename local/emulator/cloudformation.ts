@@ -19,6 +19,8 @@ interface StackDocumentView {
   readonly updatedAt?: unknown;
   readonly template?: unknown;
   readonly resources?: unknown;
+  /** The operation under way, while there is one: CloudFormation's LastUpdatedTime is when it started. */
+  readonly operation?: unknown;
 }
 
 interface ResourceView {
@@ -70,6 +72,10 @@ function findStack(stacks: Record<string, unknown>, nameOrId: string): StackDocu
   return undefined;
 }
 
+function operationStart(doc: StackDocumentView): string | undefined {
+  return doc.operation && typeof doc.operation === 'object' ? str((doc.operation as { startedAt?: unknown }).startedAt) : undefined;
+}
+
 function stackXml(doc: StackDocumentView): string {
   return '<member>'
     + element('StackName', str(doc.stackName))
@@ -77,7 +83,7 @@ function stackXml(doc: StackDocumentView): string {
     + element('StackStatus', str(doc.status))
     + element('StackStatusReason', str(doc.statusReason))
     + element('CreationTime', str(doc.createdAt))
-    + element('LastUpdatedTime', str(doc.updatedAt))
+    + element('LastUpdatedTime', operationStart(doc) ?? str(doc.updatedAt))
     + '</member>';
 }
 

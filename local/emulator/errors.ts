@@ -6,6 +6,8 @@
 /** HTTP status of the errors that are not 400. */
 const STATUS: Readonly<Record<string, number>> = {
   ServiceException: 500,
+  // An oversized body is refused by AWS's front end, before the service's protocol.
+  RequestEntityTooLargeException: 413,
   // Account Management (restJson1) binds a status to each error.
   AccessDeniedException: 403,
   ResourceNotFoundException: 404,
@@ -26,7 +28,7 @@ export class ApiError extends Error {
 
   /** The HTTP status for `service`: Organizations uses 400 for every client error, even throttling. */
   status(service: 'organizations' | 'account'): number {
-    if (service === 'organizations') return this.code === 'ServiceException' ? 500 : 400;
+    if (service === 'organizations') return this.code === 'ServiceException' || this.code === 'RequestEntityTooLargeException' ? STATUS[this.code] : 400;
     return ACCOUNT_SERVICE_STATUS[this.code] ?? STATUS[this.code] ?? 400;
   }
 }

@@ -5,19 +5,20 @@
  * scale to make simulated minutes pass in milliseconds, seeded fault injection, a call log and a
  * state file.
  */
-import { existsSync, readFileSync } from 'fs';
 import { Server } from 'http';
 import { handleAdmin } from './admin';
 import { Clock } from './clock';
-import { CallRecord, Dispatcher, Service, Store } from './dispatcher';
-import { FaultInjector, FaultSpec } from './faults';
+import { handleCloudFormation } from './cloudformation';
+import { CallRecord, Dispatcher, Service } from './dispatcher';
+import { checkFaultSpec, FaultInjector, FaultSpec } from './faults';
 import { createStandaloneAccount } from './operations/accounts';
 import { Timings } from './operations/common';
 import { ACCOUNT_OPERATIONS, ORGANIZATIONS_OPERATIONS } from './operations/index';
 import { createOrganization } from './operations/organization';
 import { Quotas, ResolvedQuotas } from './quotas';
 import { close, listen } from './server';
-import { EmulatorState, FeatureSet, Ids, initialState, loadState } from './state';
+import { EmulatorState, FeatureSet, Ids, initialState } from './state';
+import { readStateFile, Store } from './state-file';
 
 export type { CallRecord } from './dispatcher';
 export type { FaultSpec } from './faults';
@@ -47,7 +48,10 @@ export interface EmulatorOptions {
   readonly faults?: FaultSpec;
   /** Seed of the ids and of the fault draws. @default 1 (or the seed of the state file) */
   readonly seed?: number;
-  /** State file: loaded at start when it exists, saved after every mutation and on stop. */
+  /**
+   * State file: loaded at start when it exists (and refused, naming the field, when it is not a
+   * complete state), saved before every change is answered and on stop. Its directory is created.
+   */
   readonly stateFile?: string;
 }
 
@@ -57,16 +61,17 @@ export class Emulator {
   /** Starts an emulator and resolves once it listens. */
   static async start(options: EmulatorOptions = {}): Promise<Emulator> {
     const clock = new Clock(options.timeScale ?? 1);
-    const loaded = options.stateFile && existsSync(options.stateFile)
-      ? loadState(JSON.parse(readFileSync(options.stateFile, 'utf8')))
-      : undefined;
+    const faults = options.faults && checkFaultSpec(options.faults);
+    const loaded = options.stateFile ? readStateFile(options.stateFile) : undefined;
     const state = loaded ?? initialState(options.seed ?? DEFAULT_SEED, clock.now());
-    const emulator = new Emulator(options, clock, new Store(state, options.stateFile));
+    const store = new Store(state, options.stateFile);
+    const emulator = new Emulator({ ...options, faults }, clock, store);
     if (options.withOrganization && !state.organization) {
       const featureSet = typeof options.withOrganization === 'object' ? options.withOrganization.featureSet ?? 'ALL' : 'ALL';
       emulator.createOrganization(featureSet);
     }
-    emulator.store.save();
+    store.prepare();
+    store.save();
     const { server, endpoint } = await listen({
       defaultCaller: () => emulator.managementAccountId,
       call: (service, operation, body, caller) => emulator.dispatcher.call({ service, operation, body, caller }),
@@ -77,8 +82,9 @@ export class Emulator {
         setFaults: (spec, seed) => emulator.setFaults(spec, seed),
         createExternalAccount: (email, name) => emulator.createExternalAccount(email, name),
         stacks: () => emulator.store.state.stacks,
-        saveStacks: () => emulator.store.save(),
+        setStack: (name, document) => emulator.setStack(name, document),
       }, method, path, query, body),
+      cloudformation: params => handleCloudFormation(emulator.store.state.stacks, params),
     }, options.host ?? '127.0.0.1', options.port ?? 0);
     emulator.server = server;
     emulator.url = endpoint;
@@ -128,17 +134,28 @@ export class Emulator {
     return this.dispatcher.callLog;
   }
 
-  /** Replaces the injected faults (undefined: none); draws restart from `seed`. */
+  /** Replaces the injected faults (undefined: none); draws restart from `seed`. Throws on a spec the CLI would refuse. */
   setFaults(spec: FaultSpec | undefined, seed?: number): void {
-    this.faults.configure(spec, seed ?? this.options.seed ?? this.store.state.seed);
+    if (seed !== undefined && !Number.isSafeInteger(seed)) throw new Error(`seed must be an integer, got ${JSON.stringify(seed)}`);
+    this.faults.configure(spec && checkFaultSpec(spec), seed ?? this.options.seed ?? this.store.state.seed);
   }
 
   /** Creates a standalone AWS account outside any organization; returns its id. */
   createExternalAccount(email: string, name?: string): string {
-    const state = this.dispatcher.current();
-    const account = createStandaloneAccount(state, email, name ?? email.split('@')[0], this.clock.now());
-    this.store.save();
+    const draft = structuredClone(this.dispatcher.current());
+    const account = createStandaloneAccount(draft, email, name ?? email.split('@')[0], this.clock.now());
+    this.store.commit(draft);
     return account.id;
+  }
+
+  /** Stores (or with undefined, deletes) the document of stack `name`, once the state file holds it. */
+  private setStack(name: string, document: unknown): void {
+    const state = this.store.state;
+    const stacks = { ...state.stacks };
+    if (document === undefined) delete stacks[name];
+    // defineProperty: a stack named "__proto__" is a stack like any other.
+    else Object.defineProperty(stacks, name, { value: document, enumerable: true, writable: true, configurable: true });
+    this.store.commit({ ...state, stacks });
   }
 
   /** A JSON-serialisable copy of the whole state. */

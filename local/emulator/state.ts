@@ -227,15 +227,6 @@ export function initialState(seed: number, now: number): EmulatorState {
   return { ...state, managementAccountId: id };
 }
 
-/** Checks that `data` is a state this version wrote. */
-export function loadState(data: unknown): EmulatorState {
-  const state = data as EmulatorState;
-  if (typeof state !== 'object' || state === null || state.version !== 1 || typeof state.managementAccountId !== 'string' || typeof state.accounts !== 'object') {
-    throw new Error('not an emulator state file (version 1)');
-  }
-  return { ...state, handshakes: state.handshakes ?? {}, stacks: state.stacks ?? {} };
-}
-
 // ARNs in the formats of "ARN Formats Supported by Organizations".
 export const arns = {
   organization: (org: OrganizationRecord) => `arn:aws:organizations::${org.managementAccountId}:organization/${org.id}`,

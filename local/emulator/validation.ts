@@ -20,6 +20,8 @@ export const PATTERNS = {
   createAccountRequestId: /^car-[a-z0-9]{8,32}$/,
   email: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
   accountName: /^[\u0020-\u007E]+$/,
+  // The reference, for OU and policy names: "a string of any of the characters in the ASCII character range".
+  ascii: /^[\u0000-\u007F]*$/,
   roleName: /^[\w+=,.@-]{1,64}$/,
   servicePrincipal: /^[\w+=,.@-]*$/,
   tag: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u,
@@ -76,8 +78,8 @@ export const FIELDS = {
   email: { kind: 'string', min: 6, max: 64, pattern: PATTERNS.email },
   accountName: { kind: 'string', min: 1, max: 50, pattern: PATTERNS.accountName },
   roleName: { kind: 'string', max: 64, pattern: PATTERNS.roleName },
-  ouName: { kind: 'string', min: 1, max: 128 },
-  policyName: { kind: 'string', min: 1, max: 128 },
+  ouName: { kind: 'string', min: 1, max: 128, pattern: PATTERNS.ascii },
+  policyName: { kind: 'string', min: 1, max: 128, pattern: PATTERNS.ascii },
   policyDescription: { kind: 'string', max: 512 },
   policyContent: { kind: 'string', min: 1, max: 1_000_000 },
   servicePrincipal: { kind: 'string', min: 1, max: 128, pattern: PATTERNS.servicePrincipal },
@@ -113,6 +115,14 @@ export function validate(shape: Shape, input: unknown): void {
     fail('SerializationException', 'The request body must be a JSON object.');
   }
   validateMembers(shape, input as Record<string, unknown>, '');
+}
+
+/** `input` without its null members, at every level: AWS JSON reads a null member as absent, and so do the operations. */
+export function withoutNulls(input: unknown): unknown {
+  if (Array.isArray(input)) return input.map(withoutNulls);
+  if (typeof input !== 'object' || input === null) return input;
+  // fromEntries defines own properties, so a "__proto__" member stays data.
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null).map(([key, value]) => [key, withoutNulls(value)]));
 }
 
 function validateMembers(shape: Shape, input: Record<string, unknown>, prefix: string): void {

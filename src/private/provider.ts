@@ -104,6 +104,12 @@ export const ORGANIZATIONS_ACTIONS = [
 export const ACCOUNT_ACTIONS = ['account:GetAccountInformation', 'account:PutAccountName'];
 
 /**
+ * CloudFormation, read only: whether a Delete belongs to a rollback and whether a resource still
+ * exists in its stack decide whether what a resource claimed may be destroyed (lambda/shared/cloudformation.ts).
+ */
+export const CLOUDFORMATION_ACTIONS = ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'];
+
+/**
  * The providers of one stack. Use {@link OrganizationsProvider.serviceToken}; everything else is
  * created on demand.
  */
@@ -163,13 +169,18 @@ export class OrganizationsProvider extends Construct {
   private get role(): iam.Role {
     this._role ??= new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'cdk-organizations provider handlers: the AWS Organizations and Account Management calls they make',
+      description: 'cdk-organizations provider handlers: the AWS Organizations, Account Management and CloudFormation calls they make',
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
       inlinePolicies: {
         Organizations: new iam.PolicyDocument({
           statements: [
             new iam.PolicyStatement({ actions: ORGANIZATIONS_ACTIONS, resources: ['*'] }),
             new iam.PolicyStatement({ actions: ACCOUNT_ACTIONS, resources: ['*'] }),
+            // The stacks of this account and region: the handlers ask only about their own stack's operation and resources.
+            new iam.PolicyStatement({
+              actions: CLOUDFORMATION_ACTIONS,
+              resources: [Stack.of(this).formatArn({ service: 'cloudformation', resource: 'stack', resourceName: '*' })],
+            }),
             // CreateOrganization (and enabling all features) create AWSServiceRoleForOrganizations.
             new iam.PolicyStatement({
               actions: ['iam:CreateServiceLinkedRole'],

@@ -25,10 +25,20 @@ export const POLICY_TYPE_QUOTAS: Readonly<Record<string, PolicyTypeQuota>> = {
 /** The AWS-managed policies every organization has. */
 export const AwsManagedPolicy = {
   /** The SCP that allows everything; attached to every root, OU and account by default, and detachable. */
-  FULL_AWS_ACCESS: { id: 'p-FullAWSAccess', name: 'FullAWSAccess', type: 'SERVICE_CONTROL_POLICY' },
+  FULL_AWS_ACCESS: { id: 'p-FullAWSAccess', name: 'FullAWSAccess', type: 'SERVICE_CONTROL_POLICY', detachable: true },
   /** The RCP that allows everything; attached to every root, OU and account, and never detachable. */
-  RCP_FULL_AWS_ACCESS: { id: 'p-RCPFullAWSAccess', name: 'RCPFullAWSAccess', type: 'RESOURCE_CONTROL_POLICY' },
+  RCP_FULL_AWS_ACCESS: { id: 'p-RCPFullAWSAccess', name: 'RCPFullAWSAccess', type: 'RESOURCE_CONTROL_POLICY', detachable: false },
 } as const;
+
+/**
+ * The policy AWS attaches to every root, OU and account while its type is enabled (to all of them
+ * when the type is enabled, and to each one created afterwards). It counts toward the type's
+ * `maxDirectAttachments`.
+ */
+export const DEFAULT_POLICY_OF_TYPE: Readonly<Record<string, typeof AwsManagedPolicy[keyof typeof AwsManagedPolicy]>> = {
+  SERVICE_CONTROL_POLICY: AwsManagedPolicy.FULL_AWS_ACCESS,
+  RESOURCE_CONTROL_POLICY: AwsManagedPolicy.RCP_FULL_AWS_ACCESS,
+};
 
 /** Levels of OUs under the root. */
 export const MAX_OU_DEPTH = 5;

@@ -46,6 +46,12 @@ export interface TreeInfo {
   /** 0 for a root, 1 for an OU directly under it, ...; undefined when unknown (imported without parent). */
   readonly depth?: number;
   readonly root?: RootLink;
+  /**
+   * True for a root, OU or account the app declares (not imported): AWS attaches the default
+   * policy of each enabled type (FullAWSAccess, RCPFullAWSAccess) to it, and nothing in the app
+   * detaches those.
+   */
+  readonly declared?: boolean;
 }
 
 const treeInfo = new WeakMap<IConstruct, TreeInfo>();
@@ -108,6 +114,15 @@ export function identityKey(construct: IConstruct, id: string | undefined): stri
   return id !== undefined && !Token.isUnresolved(id) ? `id:${id}` : `construct:${construct.node.addr}`;
 }
 
+/**
+ * The account a stack deploys to, as a key: its id, or one shared token for every
+ * environment-agnostic stack (they deploy with the same credentials, so to the same account).
+ * One account manages at most one organization, so this key also stands for the organization.
+ */
+export function accountKey(scope: IConstruct): string {
+  return Stack.of(scope).account;
+}
+
 /** The key of the enablement of a policy type on a root: one `EnabledPolicyType` per root and type in an app. */
 export function enabledPolicyTypeKey(root: { readonly construct: IConstruct; readonly rootId: string }, policyType: string): string {
   return `policy-type|${identityKey(root.construct, root.rootId)}|${policyType}`;
@@ -119,7 +134,7 @@ export function enabledPolicyTypeKey(root: { readonly construct: IConstruct; rea
  * (an account manages one organization); environment-agnostic stacks count as one account.
  */
 export function awsServiceAccessKey(scope: IConstruct, servicePrincipal: string): string {
-  return `aws-service-access|${Stack.of(scope).account}|${identityKey(scope, servicePrincipal)}`;
+  return `aws-service-access|${accountKey(scope)}|${identityKey(scope, servicePrincipal)}`;
 }
 
 /**
@@ -135,12 +150,31 @@ export function claim(scope: IConstruct, kind: string, key: string, construct: I
   return undefined;
 }
 
-/** Adds one to the counter `key` and returns the new count. */
-export function count(scope: IConstruct, key: string): number {
+/** The path of the construct that holds `key` (of kind `kind`), if any; claims nothing. */
+export function holderOf(scope: IConstruct, kind: string, key: string): string | undefined {
+  return registryOf(scope).taken.get(`${kind}\u0000${key}`);
+}
+
+/** Adds `by` (one by default) to the counter `key` and returns the new count. */
+export function count(scope: IConstruct, key: string, by = 1): number {
   const counters = registryOf(scope).counters;
-  const value = (counters.get(key) ?? 0) + 1;
+  const value = (counters.get(key) ?? 0) + by;
   counters.set(key, value);
   return value;
+}
+
+/**
+ * Records that the handlers keep one more tag of their own on `target` (a root, OU or account):
+ * the ownership of a policy attachment resource, a delegated administrator registration, a policy
+ * type or trusted access (on the root). Those tags count toward the target's quota of 50.
+ */
+export function reserveLibraryTag(target: IConstruct): void {
+  count(target, `library-tags|${target.node.addr}`);
+}
+
+/** How many tags of their own the handlers keep on `construct` besides its ownership record. */
+export function reservedLibraryTags(construct: IConstruct): number {
+  return count(construct, `library-tags|${construct.node.addr}`, 0);
 }
 
 /** The singleton construct registered under `key`, if any. */

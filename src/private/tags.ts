@@ -1,37 +1,48 @@
 /**
- * Tags of OUs, accounts and policies: checked once the app is complete, since `Tags.of(...)`
- * aspects add tags after the constructs are made.
+ * Tags of roots, OUs, accounts and policies: checked once the app is complete, since `Tags.of(...)`
+ * aspects add tags after the constructs are made (and `Lazy` values resolve then).
  */
-import { TagManager, Token } from 'aws-cdk-lib';
+import { TagManager } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { OWNERSHIP_TAG_PREFIX } from './contract';
 import { MAX_DECLARED_TAGS, MAX_TAGS } from './quotas';
+import { reservedLibraryTags } from './registry';
+import { resolveAtSynth, Rules, stringProblem } from './validation';
+
+/** The problems of the declared tags, worded for the prop `tags`. */
+export function tagProblems(scope: IConstruct, rendered: ReadonlyArray<{ Key: string; Value: string }>): string[] {
+  const errors: string[] = [];
+  const others = reservedLibraryTags(scope);
+  const max = MAX_DECLARED_TAGS - others;
+  if (rendered.length > max) {
+    const more = others === 0 ? '' : ` and ${others} for the policy attachments, delegated administrators, policy types or trusted access `
+      + 'the app records on it';
+    errors.push(`tags: at most ${max} tags on this resource (AWS allows ${MAX_TAGS}, and this library keeps 2 for its ownership record${more}), `
+      + `got ${rendered.length} (${rendered.map(t => t.Key).join(', ')}).`);
+  }
+  for (const tag of rendered) {
+    // A token that resolves at synth time is checked like a literal.
+    const key = resolveAtSynth(scope, tag.Key);
+    const value = resolveAtSynth(scope, tag.Value);
+    if (key !== undefined) {
+      const problem = stringProblem('tags: a tag key', key, Rules.TAG_KEY);
+      if (problem) errors.push(problem);
+      if (key.toLowerCase().startsWith('aws:')) {
+        errors.push(`tags: the key ${JSON.stringify(key)} starts with "aws:", which AWS reserves for its own tags. Use another key.`);
+      }
+      if (key.toLowerCase().startsWith(OWNERSHIP_TAG_PREFIX)) {
+        errors.push(`tags: the key ${JSON.stringify(key)} starts with "${OWNERSHIP_TAG_PREFIX}", which this library reserves for the tags `
+          + 'that record which resource owns what. Use another key.');
+      }
+    }
+    if (value !== undefined) {
+      const problem = stringProblem(`tags: the value of tag ${JSON.stringify(key ?? tag.Key)}`, value, Rules.TAG_VALUE);
+      if (problem) errors.push(problem);
+    }
+  }
+  return errors;
+}
 
 export function validateTags(scope: IConstruct, tags: TagManager): void {
-  scope.node.addValidation({
-    validate: () => {
-      const rendered: Array<{ Key: string; Value: string }> = tags.renderTags() ?? [];
-      const errors: string[] = [];
-      if (rendered.length > MAX_DECLARED_TAGS) {
-        errors.push(`tags: at most ${MAX_DECLARED_TAGS} tags per resource (AWS allows ${MAX_TAGS}, and this library keeps 2 for its ownership record), `
-          + `got ${rendered.length} (${rendered.map(t => t.Key).join(', ')}).`);
-      }
-      for (const { Key: key, Value: value } of rendered) {
-        if (!Token.isUnresolved(key) && (key.length < 1 || key.length > 128)) {
-          errors.push(`tags: a tag key must be 1 to 128 characters long, got ${JSON.stringify(key)} (${key.length}).`);
-        }
-        if (!Token.isUnresolved(key) && key.toLowerCase().startsWith('aws:')) {
-          errors.push(`tags: the key ${JSON.stringify(key)} starts with "aws:", which AWS reserves for its own tags. Use another key.`);
-        }
-        if (!Token.isUnresolved(key) && key.toLowerCase().startsWith(OWNERSHIP_TAG_PREFIX)) {
-          errors.push(`tags: the key ${JSON.stringify(key)} starts with "${OWNERSHIP_TAG_PREFIX}", which this library reserves for the tags `
-            + 'that record which resource owns what. Use another key.');
-        }
-        if (!Token.isUnresolved(value) && value.length > 256) {
-          errors.push(`tags: the value of tag ${JSON.stringify(key)} must be at most 256 characters long, got ${value.length}.`);
-        }
-      }
-      return errors;
-    },
-  });
+  scope.node.addValidation({ validate: () => tagProblems(scope, tags.renderTags() ?? []) });
 }

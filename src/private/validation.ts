@@ -1,30 +1,53 @@
 /**
  * Synth-time validation: the anchored patterns and length limits of the AWS Organizations API
- * reference in one place, and helpers that skip unresolved tokens and name the prop, the rule and
- * the value in their messages.
+ * reference in one place, and one helper that checks a prop now when its value is known, or once
+ * the app is complete when it is a token that resolves to a plain string then (a `Lazy`), naming
+ * the prop, the rule and the value in its message.
  */
-import { Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /** A rule a string must follow: a length range, a pattern, or both. */
 export interface StringRule {
+  /** Characters (code points, as the API counts them). */
   readonly min?: number;
   readonly max?: number;
   readonly pattern?: RegExp;
   /** The pattern in words, for the message. */
   readonly describe?: string;
+  /** A further rule: returns what is wrong with the value (completing "<prop> ..."), or undefined. */
+  readonly check?: (value: string) => string | undefined;
 }
 
-/** The rules of the API reference (CreateAccount, CreateOrganizationalUnit, CreatePolicy, ...). */
+/** Prefix of the names IAM gives service-linked roles (`AWSServiceRoleForOrganizations`, ...). */
+export const SERVICE_LINKED_ROLE_PREFIX = 'AWSServiceRoleFor';
+
+/** The API reference's pattern of tag keys and values: letters, separators and digits of any script, and `_.:/=+-@`. */
+const TAG_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const TAG_CHARACTERS = 'Unicode letters, digits, spaces and the characters _.:/=+-@';
+
+/** The rules of the API reference (CreateAccount, CreateOrganizationalUnit, CreatePolicy, Tag, ...). */
 export const Rules = {
   ACCOUNT_NAME: { min: 1, max: 50, pattern: /^[\u0020-\u007E]+$/, describe: 'printable ASCII characters (\\u0020-\\u007E)' },
   EMAIL: { min: 6, max: 64, pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/, describe: 'an email address (local@domain.tld)' },
-  ROLE_NAME: { min: 1, max: 64, pattern: /^[\w+=,.@-]+$/, describe: 'letters, digits and the characters +=,.@_-' },
+  ROLE_NAME: {
+    min: 1,
+    max: 64,
+    pattern: /^[\w+=,.@-]+$/,
+    describe: 'letters, digits and the characters +=,.@_-',
+    // IAM names compare without case, so the reserved prefix does too.
+    check: (value: string) => value.toLowerCase().startsWith(SERVICE_LINKED_ROLE_PREFIX.toLowerCase())
+      ? `must not start with "${SERVICE_LINKED_ROLE_PREFIX}", which IAM reserves for service-linked roles (CreateAccount would fail). `
+        + 'Choose another name, or leave it out for OrganizationAccountAccessRole'
+      : undefined,
+  },
   // The API reference: "a string of any of the characters in the ASCII character range".
   ORGANIZATIONAL_UNIT_NAME: { min: 1, max: 128, pattern: /^[\u0000-\u007F]+$/, describe: 'ASCII characters' },
   POLICY_NAME: { min: 1, max: 128, pattern: /^[\u0000-\u007F]+$/, describe: 'ASCII characters' },
   POLICY_DESCRIPTION: { max: 512 },
   SERVICE_PRINCIPAL: { min: 1, max: 128, pattern: /^[\w+=,.@-]+$/, describe: 'a service principal such as guardduty.amazonaws.com' },
+  TAG_KEY: { min: 1, max: 128, pattern: TAG_PATTERN, describe: TAG_CHARACTERS },
+  TAG_VALUE: { min: 0, max: 256, pattern: TAG_PATTERN, describe: TAG_CHARACTERS },
   ACCOUNT_ID: { pattern: /^\d{12}$/, describe: '12 digits' },
   ROOT_ID: { pattern: /^r-[0-9a-z]{4,32}$/, describe: '"r-" followed by 4 to 32 lowercase letters or digits' },
   ORGANIZATIONAL_UNIT_ID: {
@@ -46,28 +69,68 @@ export function fail(scope: IConstruct | undefined, message: string): never {
   throw new Error(`${where(scope)}${message}`);
 }
 
-/**
- * Checks `value` of prop `prop` against `rule`. Unresolved tokens (and strings that contain one)
- * are skipped: their value is only known at deployment.
- */
-export function validateString(scope: IConstruct | undefined, prop: string, value: string | undefined, rule: StringRule): void {
-  if (value === undefined || Token.isUnresolved(value)) return;
+/** What is wrong with `value` of prop `prop` under `rule`, or undefined when nothing is. */
+export function stringProblem(prop: string, value: string, rule: StringRule): string | undefined {
   const shown = JSON.stringify(value);
-  if (rule.min !== undefined && value.length < rule.min) {
-    fail(scope, `${prop} must be at least ${rule.min} character${rule.min === 1 ? '' : 's'} long, got ${shown} (${value.length}).`);
+  // The API counts characters, not UTF-16 code units.
+  const length = Array.from(value).length;
+  if (rule.min !== undefined && length < rule.min) {
+    return `${prop} must be at least ${rule.min} character${rule.min === 1 ? '' : 's'} long, got ${shown} (${length}).`;
   }
-  if (rule.max !== undefined && value.length > rule.max) {
-    fail(scope, `${prop} must be at most ${rule.max} characters long, got ${value.length} characters: ${shown}.`);
+  if (rule.max !== undefined && length > rule.max) {
+    return `${prop} must be at most ${rule.max} characters long, got ${length} characters: ${shown}.`;
   }
   if (rule.pattern && !rule.pattern.test(value)) {
-    fail(scope, `${prop} must be ${rule.describe ?? `of the form ${rule.pattern}`} (pattern ${rule.pattern}), got ${shown}.`);
+    return `${prop} must be ${rule.describe ?? `of the form ${rule.pattern}`} (pattern ${rule.pattern}), got ${shown}.`;
   }
+  const problem = rule.check?.(value);
+  return problem === undefined ? undefined : `${prop} ${problem}, got ${shown}.`;
 }
 
-/** A value that is known at synth time (not a token), lowercased when `caseInsensitive`. */
-export function knownValue(value: string | undefined, caseInsensitive = false): string | undefined {
-  if (value === undefined || Token.isUnresolved(value)) return undefined;
-  return caseInsensitive ? value.toLowerCase() : value;
+/**
+ * The plain string a token resolves to once the app is complete (a `Lazy.string`, a token of a
+ * literal), or undefined when it is only known at deployment (a reference, a parameter, a join).
+ */
+export function resolveAtSynth(scope: IConstruct, value: string): string | undefined {
+  let stack: Stack;
+  try {
+    stack = Stack.of(scope);
+  } catch {
+    return undefined;
+  }
+  const resolved = stack.resolve(value);
+  return typeof resolved === 'string' && !Token.isUnresolved(resolved) ? resolved : undefined;
+}
+
+/**
+ * Calls `use` with the value of a prop as soon as it is known: now for a literal, once the app is
+ * complete for a token that resolves to a plain string then (what `use` returns is then reported
+ * as validation errors), never for a value known only at deployment.
+ */
+export function whenKnown(scope: IConstruct | undefined, value: string | undefined, use: (known: string) => string | undefined): void {
+  if (value === undefined) return;
+  if (!Token.isUnresolved(value)) {
+    const problem = use(value);
+    if (problem !== undefined) fail(scope, problem);
+    return;
+  }
+  if (!scope) return;
+  scope.node.addValidation({
+    validate: () => {
+      const known = resolveAtSynth(scope, value);
+      const problem = known === undefined ? undefined : use(known);
+      return problem === undefined ? [] : [problem];
+    },
+  });
+}
+
+/**
+ * Checks `value` of prop `prop` against `rule`: now when it is known, once the app is complete
+ * when it is a token that resolves to a plain string at synth time. Values known only at
+ * deployment are not checked.
+ */
+export function validateString(scope: IConstruct | undefined, prop: string, value: string | undefined, rule: StringRule): void {
+  whenKnown(scope, value, known => stringProblem(prop, known, rule));
 }
 
 /** `Path/To/Construct (id)` for messages, or just the path when the id is a token. */

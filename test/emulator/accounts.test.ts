@@ -228,7 +228,8 @@ describe('moving, removing and leaving', () => {
 
 describe('CloseAccount', () => {
   test('PENDING_CLOSURE, then SUSPENDED, then CLOSED for good and out of the organization', async () => {
-    const f = await startFixture({ accountClosureSeconds: 30, quotas: { permanentClosureSeconds: 60 } });
+    // 0.5 s of real PENDING_CLOSURE: room for the two calls that read it on a busy machine.
+    const f = await startFixture({ accountClosureSeconds: 500, quotas: { permanentClosureSeconds: 60 } });
     try {
       const id = await newAccount(f.org, 'Closing');
       await f.org.send(new CloseAccountCommand({ AccountId: id }));

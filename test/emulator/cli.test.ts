@@ -44,7 +44,8 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('prints its endpoint first, serves the API with the options given, and saves its state on SIGTERM', async () => {
-  const stateFile = join(dir, 'cli-state.json');
+  // In a directory that does not exist yet, as with `--state .emulator/state.json` in a fresh checkout.
+  const stateFile = join(dir, '.emulator', 'nested', 'cli-state.json');
   const child = runCli(['--port', '0', '--with-organization', '--relaxed', '--time-scale=0.001', '--seed', '9', '--state', stateFile,
     '--faults', 'ListRoots:ServiceException=1']);
   const done = exited(child);
@@ -70,14 +71,19 @@ test('prints its endpoint first, serves the API with the options given, and save
   expect(JSON.parse(readFileSync(stateFile, 'utf8')).organization.featureSet).toBe('ALL');
 });
 
-test('--help prints the usage and exits 0; an unknown option exits 1 naming it', async () => {
+test('--help prints the usage and exits 0; an unknown option or a value given to a flag exits 1 with the usage', async () => {
   const help = await exited(runCli(['--help']));
   expect(help.code).toBe(0);
   expect(help.stdout).toMatch(/^Usage: cdk-organizations emulator/);
   expect(help.stdout).toContain('AWS_ENDPOINT_URL_ORGANIZATIONS');
   const bad = await exited(runCli(['--colour']));
   expect(bad.code).toBe(1);
-  expect(bad.stderr).toContain('Unknown option "--colour"');
+  expect(bad.stderr).toContain("Unknown option '--colour'");
+  expect(bad.stderr).toContain('Usage: cdk-organizations emulator');
+  const flag = await exited(runCli(['--relaxed=false']));
+  expect(flag.code).toBe(1);
+  expect(flag.stderr).toContain("Option '--relaxed' does not take an argument");
+  expect(flag.stderr).toContain('Usage: cdk-organizations emulator');
 });
 
 describe('parseArgs', () => {
@@ -101,7 +107,17 @@ describe('parseArgs', () => {
   });
 
   test.each([
-    [['--port', 'abc'], /--port needs a number, got "abc"/],
+    [['--port', 'abc'], /--port needs a port number \(0 to 65535\), got "abc"/],
+    [['--port', '70000'], /--port needs a port number \(0 to 65535\), got "70000"/],
+    [['--time-scale', '0'], /--time-scale needs a positive number, got "0"/],
+    [['--seed', '1.5'], /--seed needs an integer, got "1.5"/],
+    [['--colour'], /Unknown option '--colour'/],
+    [['--state'], /Option '--state <value>' argument missing/],
+    [['--host'], /Option '--host <value>' argument missing/],
+    [['--host', '--relaxed'], /argument is ambiguous/],
+    [['--relaxed=false'], /Option '--relaxed' does not take an argument/],
+    [['--with-organization', 'ALL'], /Unexpected argument 'ALL'/],
+    [['--quotas', 'toString=3'], /Unknown numeric quota "toString"/],
     [['--with-organization=SOME'], /--with-organization takes ALL or CONSOLIDATED_BILLING, got SOME/],
     [['--quotas', 'maxCats=3'], /Unknown numeric quota "maxCats"; known: maxAccounts/],
     [['--faults', 'Boom=1'], /Unknown fault "Boom"/],

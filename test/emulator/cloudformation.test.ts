@@ -84,3 +84,16 @@ test('DescribeStackResources, ListStackResources and GetTemplate read the same d
   const template = await cfn.send(new GetTemplateCommand({ StackName: 'Org' }));
   expect(JSON.parse(template.TemplateBody!).Resources.Ou.Properties.Name).toBe('A & <B>');
 });
+
+test('while an operation is under way, LastUpdatedTime is when it started', async () => {
+  const response = await fetch(`${emulator.endpoint}/_emulator/stacks/Busy`, {
+    method: 'PUT',
+    body: JSON.stringify({
+      stackName: 'Busy', stackId: `${STACK_ID}-busy`, status: 'UPDATE_ROLLBACK_IN_PROGRESS', resources: {},
+      createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-03T00:00:05.000Z', operation: { kind: 'update', startedAt: '2026-01-03T00:00:00.000Z' },
+    }),
+  });
+  expect(response.status).toBe(200);
+  const out = await cfn.send(new DescribeStacksCommand({ StackName: 'Busy' }));
+  expect(out.Stacks![0].LastUpdatedTime).toEqual(new Date('2026-01-03T00:00:00.000Z'));
+});

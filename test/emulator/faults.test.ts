@@ -130,7 +130,12 @@ describe('parseFaultSpec (the CLI form)', () => {
 
   test.each([
     ['Nope=0.1', /Unknown fault "Nope"/],
-    ['ServiceException=2', /Invalid value for ServiceException: 2/],
+    ['ServiceException=2', /ServiceException must be a probability between 0 and 1, got 2/],
+    ['latency=-100', /latencyMs must be a number of milliseconds, 0 or more, got -100/],
+    ['latency=abc', /Invalid value for latency: abc/],
+    ['CreateAcount:ServiceException=0.5', /Unknown operation "CreateAcount"/],
+    // A name that is a property of every object is not an operation.
+    ['constructor:ServiceException=0.5', /Unknown operation "constructor"/],
     ['ServiceException', /expected \[Operation:\]Name=value/],
   ])('%s is refused with a clear message', (spec, message) => {
     expect(() => parseFaultSpec(spec)).toThrow(message);

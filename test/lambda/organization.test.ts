@@ -30,8 +30,8 @@ async function describeOrg(h: Harness) {
 
 
 describe('parseOrganizationProps', () => {
-  test('defaults: all features, retained on removal', () => {
-    expect(parseOrganizationProps({})).toEqual({ featureSet: 'ALL', deleteOnRemoval: false });
+  test('defaults: all features, retained on removal, no root tags', () => {
+    expect(parseOrganizationProps({})).toEqual({ featureSet: 'ALL', deleteOnRemoval: false, rootTags: [] });
   });
 
   test('"false" is false and "true" is true', () => {
@@ -145,6 +145,29 @@ describe('an existing organization', () => {
     const out = await organization.onUpdate(updateEvent(T, created.PhysicalResourceId!, { DeleteOnRemoval: 'true' }, {}), h.context());
     expect(out).toEqual(created);
     expect(mutatingCalls(h.emulator, since)).toEqual([]);
+  });
+
+  test('the root\'s declared tags (Tags.of(organization.root)) are applied, changed and removed; tags set outside the stack stay', async () => {
+    const org = (await describeOrg(h))!;
+    const rootId = (await h.organizations.send(new ListRootsCommand({}))).Roots![0].Id!;
+    await h.organizations.send(new TagResourceCommand({ ResourceId: rootId, Tags: [{ Key: 'outside', Value: 'x' }] }));
+    const v1 = { RootTags: [{ Key: 'team', Value: 'platform' }, { Key: 'cost', Value: '1' }] };
+    await organization.onCreate(createEvent(T, v1, 'Tagged'), h.context());
+    expect(await tagsOf(h.organizations, rootId)).toMatchObject({ team: 'platform', cost: '1', outside: 'x' });
+    const v2 = { RootTags: [{ Key: 'team', Value: 'security' }] };
+    await organization.onUpdate(updateEvent(T, org.Id!, v2, v1, 'Tagged'), h.context());
+    const tags = await tagsOf(h.organizations, rootId);
+    expect(tags).toMatchObject({ team: 'security', outside: 'x' });
+    expect(tags.cost).toBeUndefined();
+    // The rollback's Update restores them.
+    await organization.onUpdate(updateEvent(T, org.Id!, v1, v2, 'Tagged'), h.context());
+    expect(await tagsOf(h.organizations, rootId)).toMatchObject({ team: 'platform', cost: '1', outside: 'x' });
+  });
+
+  test('root tags under the library\'s prefix are refused, naming the property', async () => {
+    const error = await organization.onCreate(createEvent(T, { RootTags: [{ Key: 'cdk-organizations:owner', Value: 'x' }] }), h.context()).catch(e => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect(error.message).toMatch(/Organization: the tag key "cdk-organizations:owner" in RootTags uses the prefix "cdk-organizations:"/);
   });
 
   test('ALL -> CONSOLIDATED_BILLING is refused before any change, naming the way out', async () => {

@@ -16,7 +16,7 @@ interface PageInput {
 }
 
 function recognised(principal: string): void {
-  if (!SERVICE_PRINCIPALS[principal]) {
+  if (!Object.hasOwn(SERVICE_PRINCIPALS, principal)) {
     invalidInput('UNRECOGNIZED_SERVICE_PRINCIPAL', `${principal} is not the service principal of an AWS service that integrates with Organizations.`);
   }
 }
