@@ -96,11 +96,23 @@ function policyError(error: unknown, spec: PolicySpec): unknown {
   return error;
 }
 
-/** Content equality that ignores formatting, so that an adopted policy written by hand is not rewritten needlessly. */
-function sameContent(a: string | undefined, b: string): boolean {
+/** JSON with the keys of every object in one order: whitespace and key order do not count. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map(k => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Content equality by meaning, not by spelling (whitespace and the order of keys do not count), so
+ * that a policy written by hand or by another tool is not rewritten needlessly.
+ */
+export function sameContent(a: string | undefined, b: string): boolean {
   if (a === b) return true;
   try {
-    return JSON.stringify(JSON.parse(a ?? '')) === JSON.stringify(JSON.parse(b));
+    return canonical(JSON.parse(a ?? '')) === canonical(JSON.parse(b));
   } catch {
     return false;
   }

@@ -15,7 +15,7 @@ import {
   DeletePolicyCommand,
 } from '@aws-sdk/client-organizations';
 import { bornOwned, createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, updateEvent } from './harness';
-import { parsePolicyProps, policy } from '../../lambda/policy';
+import { parsePolicyProps, policy, sameContent } from '../../lambda/policy';
 import { isError, UserError } from '../../lambda/shared/errors';
 import type { HandlerContext } from '../../lambda/shared/types';
 import { ResourceType } from '../../src/private/contract';
@@ -193,6 +193,24 @@ describe('create', () => {
     const since = mark();
     await create(p);
     expect(mutatingCalls(h.emulator, since)).toEqual([]);
+  });
+
+  test('adopting a policy whose content means the same, with keys in another order and other whitespace, changes nothing', async () => {
+    const p = props();
+    const reordered = JSON.stringify(JSON.parse(p.Content as string), (_, value) => (value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).reverse()) : value), 2);
+    expect(reordered).not.toBe(p.Content);
+    await h.organizations.send(new CreatePolicyCommand({ Name: p.Name as string, Description: 'deny deletes', Type: SCP, Content: reordered }));
+    const since = mark();
+    await create(p);
+    expect(mutatingCalls(h.emulator, since)).toEqual([]);
+  });
+
+  test('content compared by meaning: key order and whitespace do not count, array order and values do', () => {
+    expect(sameContent('{"a":1,"b":{"c":[1,2]}}', '{ "b": { "c": [1, 2] }, "a": 1 }')).toBe(true);
+    expect(sameContent('{"a":[1,2]}', '{"a":[2,1]}')).toBe(false);
+    expect(sameContent('{"a":"1"}', '{"a":1}')).toBe(false);
+    expect(sameContent('not json', '{}')).toBe(false);
   });
 
   test('a policy with the same name but another type is not adopted', async () => {
