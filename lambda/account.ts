@@ -30,6 +30,7 @@ import {
   RemoveAccountFromOrganizationCommand,
 } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
+import { realMs } from './shared/clock';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import { assertNoOwnershipKeys, bornTags, Claim, OwnershipTags, ownerOf, ownershipIn, settleDelete, syncTagsAndClaim, undoCancelledCreate } from './shared/ownership';
@@ -76,6 +77,12 @@ export const CreateState = {
  * the organization's accounts was in progress. Inside the wait they mean "submit again".
  */
 const RETRY_LATER_REASONS: readonly string[] = ['CONCURRENT_ACCOUNT_MODIFICATION'];
+
+/**
+ * CreateAccount requests AWS runs at once per organization ("Number of concurrent account creation
+ * requests"): one more is refused with ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED.
+ */
+const MAX_CREATIONS_IN_PROGRESS = 5;
 
 /** Tolerance between this function's clock and the timestamps AWS puts on CreateAccount requests. */
 const CLOCK_SLACK_MS = 5_000;
@@ -312,7 +319,7 @@ type CreateProgress =
 
 /** Whether the Create started more than CreateTimeoutSeconds ago. */
 function overdue(spec: AccountSpec, startedAt: number): boolean {
-  return Date.now() - startedAt > spec.createTimeoutSeconds * 1000;
+  return Date.now() - startedAt > realMs(spec.createTimeoutSeconds * 1000);
 }
 
 function timeoutError(spec: AccountSpec, requestId: string | undefined): UserError {
@@ -329,14 +336,22 @@ function timeoutError(spec: AccountSpec, requestId: string | undefined): UserErr
  * CreateAccount. Repeating it any number of times creates at most one account. `me` is the
  * resource's owner identity (shared/ownership.ts), which CreateAccount puts on the account.
  */
-async function reconcileCreate(spec: AccountSpec, me: string, startedAt: number, ctx: HandlerContext): Promise<CreateProgress> {
+async function reconcileCreate(spec: AccountSpec, me: string, startedAt: number, ctx: HandlerContext, poll = false): Promise<CreateProgress> {
   // Requests in progress first: one that completes while we look is then found by its email,
   // whereas looking in the other order could miss it in both places and create a second account.
-  const inProgress = (await listCreateStatuses('IN_PROGRESS', ctx)).find(s => s.AccountName === spec.accountName);
+  const running = await listCreateStatuses('IN_PROGRESS', ctx);
+  const inProgress = running.find(s => s.AccountName === spec.accountName);
   if (inProgress?.Id) {
     if (overdue(spec, startedAt)) throw timeoutError(spec, inProgress.Id);
     ctx.log('resuming CreateAccount request in progress', { requestId: inProgress.Id });
     return { kind: 'waiting', requestId: inProgress.Id };
+  }
+  const full = running.length >= MAX_CREATIONS_IN_PROGRESS;
+  // A poll after this resource was refused has made nothing since: while the quota stays full it
+  // waits, without listing the organization's accounts (whose number would make every poll grow).
+  if (full && poll) {
+    if (overdue(spec, startedAt)) throw timeoutError(spec, undefined);
+    return { kind: 'waiting' };
   }
 
   const existing = await settleExisting(spec, me, startedAt, ctx);
@@ -348,6 +363,11 @@ async function reconcileCreate(spec: AccountSpec, me: string, startedAt: number,
   if (failed?.Id) throw new UserError(createAccountFailureMessage(failed.FailureReason, spec, failed.Id));
 
   if (overdue(spec, startedAt)) throw timeoutError(spec, undefined);
+  // A CreateAccount sent now would be refused and spend the operation's throttle token for nothing.
+  if (full) {
+    ctx.log('waiting for a free creation slot', { inProgress: running.length });
+    return { kind: 'waiting' };
+  }
   return submitCreate(spec, me, ctx);
 }
 
@@ -399,7 +419,7 @@ async function submitCreate(spec: AccountSpec, me: string, ctx: HandlerContext):
       IamUserAccessToBilling: spec.iamUserAccessToBilling,
       // Born owned: a retry recognises its own account, and Delete may remove or close it.
       Tags: [...spec.tags, ...bornTags(me, ctx)],
-    })), { deadline: Math.min(ctx.deadline, Date.now() + 1_000) });
+    })), { deadline: Math.min(ctx.deadline, Date.now() + realMs(1_000)) });
     const requestId = out.CreateAccountStatus?.Id;
     ctx.log('CreateAccount accepted', { requestId });
     return { kind: 'waiting', requestId };
@@ -485,7 +505,7 @@ async function pollCreate(spec: AccountSpec, me: string, data: Record<string, st
       ctx.log('resumed request created another account; reconciling', { requestId, accountId: status.AccountId });
     }
   }
-  return reconcileCreate(spec, me, startedAt, ctx);
+  return reconcileCreate(spec, me, startedAt, ctx, true);
 }
 
 function createResponse(progress: CreateProgress, startedAt: number): OnEventResponse {
@@ -651,7 +671,7 @@ async function isDeleteComplete(event: IsCompleteRequest, ctx: HandlerContext): 
   const accountId = event.PhysicalResourceId!;
   if (await tryClose(accountId, ctx)) return { IsComplete: true };
   const spec = parseAccountProps(event.ResourceProperties);
-  if (Date.now() - startedAt > spec.createTimeoutSeconds * 1000) {
+  if (Date.now() - startedAt > realMs(spec.createTimeoutSeconds * 1000)) {
     throw new UserError(closeConstraintMessage(accountId, 'CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED', '') + ` (still refused after ${spec.createTimeoutSeconds} s)`);
   }
   return { IsComplete: false };

@@ -1,4 +1,4 @@
-import { CustomResource, Duration, IResource, ITaggable, Lazy, RemovalPolicy, Resource, TagManager, TagType, Tokenization } from 'aws-cdk-lib';
+import { CustomResource, Duration, IResource, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Tokenization } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { IParent } from './organizational-unit';
 import type { IPolicy } from './policy';
@@ -11,6 +11,11 @@ import { claim, organizationOf, setTreeInfo } from './private/registry';
 import { validateTags } from './private/tags';
 import { fail, Rules, validateString, whenKnown } from './private/validation';
 
+
+/** AWS runs at most 5 CreateAccount requests of an organization at once ("concurrent account creation requests"). */
+const CREATION_LANES = 5;
+/** The accounts of each stack, in the order they were declared. */
+const accountsOfStack = new WeakMap<Stack, CustomResource[]>();
 /** The service principal of Account Management, whose trusted access renaming member accounts needs. */
 const ACCOUNT_MANAGEMENT_PRINCIPAL = 'account.amazonaws.com';
 
@@ -310,6 +315,8 @@ export class Account extends AccountBase implements ITaggable {
     this.joinedMethod = this.resource.getAttString(AccountAttrs.JOINED_METHOD);
     this.joinedTimestamp = this.resource.getAttString(AccountAttrs.JOINED_TIMESTAMP);
 
+    this.queueBehindEarlierAccounts();
+
     // After the organization when the app declares it (an account without parent refers to nothing
     // of it). Renaming a member account needs trusted access for Account Management: it is enabled
     // once, before the accounts.
@@ -318,6 +325,20 @@ export class Account extends AccountBase implements ITaggable {
     if (organization?.enableAwsServiceAccess && organization.allFeatures) {
       this.resource.node.addDependency(organization.enableAwsServiceAccess(ACCOUNT_MANAGEMENT_PRINCIPAL));
     }
+  }
+
+  /**
+   * Accounts of one stack are created in lanes as wide as AWS's quota of creations in progress:
+   * each waits for the account `CREATION_LANES` before it in the stack. No CreateAccount is then
+   * refused for the quota, and each account's create timeout starts when a slot is free, so a
+   * stack of any size creates in one deployment (deletion goes in reverse, in the same lanes).
+   */
+  private queueBehindEarlierAccounts(): void {
+    const stack = Stack.of(this);
+    const lanes = accountsOfStack.get(stack) ?? [];
+    if (lanes.length >= CREATION_LANES) this.resource.node.addDependency(lanes[lanes.length - CREATION_LANES]);
+    lanes.push(this.resource);
+    accountsOfStack.set(stack, lanes);
   }
 
   /**

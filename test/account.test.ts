@@ -136,14 +136,23 @@ describe('Account', () => {
     Template.fromStack(consumer).hasResourceProperties(ResourceType.ORGANIZATIONAL_UNIT, { Name: { 'Fn::ImportValue': Match.stringLikeRegexp('^Accounts:') } });
   });
 
-  test('many accounts are created in parallel: no account depends on another', () => {
+  test('accounts are created in 5 lanes, as wide as AWS\'s creations in progress: each waits for the account 5 before it in its stack', () => {
     const { stack, organization } = setUp();
-    for (let i = 0; i < 10; i++) new Account(stack, `Account${i}`, { accountName: `a${i}`, email: `a${i}@example.com`, parent: organization.root });
+    for (let i = 0; i < 12; i++) new Account(stack, `Account${i}`, { accountName: `a${i}`, email: `a${i}@example.com`, parent: organization.root });
     const accounts = Template.fromStack(stack).findResources(ResourceType.ACCOUNT);
-    const ids = new Set(Object.keys(accounts));
-    for (const account of Object.values<any>(accounts)) {
-      expect((account.DependsOn ?? []).filter((d: string) => ids.has(d))).toEqual([]);
-    }
+    const byName = new Map(Object.entries<any>(accounts).map(([id, r]) => [r.Properties.AccountName, id]));
+    const waitsFor = (i: number) => (accounts[byName.get(`a${i}`)!].DependsOn ?? []).filter((d: string) => byName.has(accounts[d]?.Properties?.AccountName));
+    for (let i = 0; i < 5; i++) expect(waitsFor(i)).toEqual([]);
+    for (let i = 5; i < 12; i++) expect(waitsFor(i)).toEqual([byName.get(`a${i - 5}`)]);
+  });
+
+  test('lanes are per stack: the first 5 accounts of another stack wait for none', () => {
+    const app = new App();
+    const first = new Stack(app, 'First');
+    const second = new Stack(app, 'Second');
+    for (let i = 0; i < 6; i++) new Account(first, `A${i}`, { accountName: `a${i}`, email: `a${i}@example.com` });
+    for (let i = 0; i < 5; i++) new Account(second, `B${i}`, { accountName: `b${i}`, email: `b${i}@example.com` });
+    for (const account of Object.values<any>(Template.fromStack(second).findResources(ResourceType.ACCOUNT))) expect(account.DependsOn).toBeUndefined();
   });
 
   test('with the Organization in the app, an account comes after it and after trusted access for renames', () => {

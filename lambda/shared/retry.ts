@@ -1,3 +1,4 @@
+import { realMs } from './clock';
 import { isError } from './errors';
 import { HandlerEnv } from '../../src/private/contract';
 
@@ -14,6 +15,9 @@ export const RETRYABLE_ERRORS = [
   'InternalServerException',
   'Throttling',
 ];
+
+/** The longest wait between two attempts (simulated time in a rehearsal). */
+const MAX_DELAY_MS = 20_000;
 
 export interface RetryOptions {
   /** Epoch ms after which no new attempt starts; the last error is thrown instead. */
@@ -46,7 +50,7 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions):
       return await fn();
     } catch (error) {
       if (!isError(error, ...retryable)) throw error;
-      const delay = Math.floor(random() * Math.min(20_000, baseMs * 2 ** attempt));
+      const delay = Math.floor(random() * Math.min(realMs(MAX_DELAY_MS), baseMs * 2 ** attempt));
       if (Date.now() + delay >= options.deadline) throw error;
       await sleep(delay);
     }

@@ -166,6 +166,12 @@ export const HandlerEnv = {
   ACCOUNT_ENDPOINT: 'AWS_ENDPOINT_URL_ACCOUNT',
   /** Base delay of the jittered backoff in milliseconds (tests make it small). */
   RETRY_BASE_MS: 'CDK_ORGANIZATIONS_RETRY_BASE_MS',
+  /**
+   * Real milliseconds per simulated millisecond when a rehearsal runs the handlers (the emulator's
+   * time scale): their timeouts and waits then last what they would on AWS, in simulated time.
+   * Absent on AWS (1).
+   */
+  TIME_SCALE: 'CDK_ORGANIZATIONS_TIME_SCALE',
 } as const;
 
 /**
