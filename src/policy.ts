@@ -4,11 +4,12 @@ import { Construct, IDependable } from 'constructs';
 import { IPolicyTarget, PolicyAttachment } from './policy-attachment';
 import { attachPolicy } from './private/attach';
 import { PolicyAttrs, PolicyProps as Wire, ResourceType } from './private/contract';
+import { checkPolicy, CheckOptions, duplicateProblems, formatProblem, nonJsonProblems, parseJson, PolicyProblem, POLICY_RULES, sizeAdvice, unsafeNumberProblems } from './private/policy-rules';
 import { OrganizationsProvider } from './private/provider';
 import { AwsManagedPolicy, POLICY_TYPE_QUOTAS } from './private/quotas';
-import { organizationOf, setFold } from './private/registry';
+import { accountKey, claim, organizationOf, setFold } from './private/registry';
 import { validateTags } from './private/tags';
-import { fail, Rules, validateString } from './private/validation';
+import { fail, Rules, validateString, whenKnown } from './private/validation';
 
 /**
  * A type of AWS Organizations policy, as the API names it (`CreatePolicy`'s `Type`).
@@ -78,10 +79,20 @@ export interface PolicyContentConfig {
 
 /**
  * The document of a policy, sent to AWS minified (policy size quotas count every character).
+ *
+ * Every form is checked at synth time against AWS's documented syntax of the policy's type (the IAM
+ * grammar with the Organizations restrictions for SCPs and RCPs; the inheritance operators and the
+ * type's keys for management policies), so that what AWS would refuse with
+ * `MalformedPolicyDocumentException` fails the synth instead, with a message naming the statement,
+ * the element, the rule, the value and the fix.
+ *
+ * @see https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_syntax.html
  */
 export abstract class PolicyContent {
   /**
-   * A document given as a JSON object, for example a tag or backup policy.
+   * A document given as a JSON object, for example a tag or backup policy. A single-object
+   * `Statement` is sent as written. Values JSON cannot carry (functions, `NaN`, `undefined` in an
+   * array) are refused rather than changed.
    *
    * @param json the document; strings may contain tokens
    */
@@ -91,6 +102,8 @@ export abstract class PolicyContent {
 
   /**
    * A document given as JSON text. It is parsed at synth time (an error names the problem) and minified.
+   * A key repeated in one object is refused (a JSON parser would keep only the last one), and so is an
+   * integer beyond 2^53 (its digits would change).
    *
    * @param text the document as JSON text
    */
@@ -100,7 +113,8 @@ export abstract class PolicyContent {
 
   /**
    * An IAM policy document, for service control policies and resource control policies only.
-   * It is rendered when the app is synthesized, so statements added to it later are included.
+   * It is rendered and checked when the app is synthesized, so statements added to it later are
+   * included; an empty document is refused.
    *
    * @param document the policy document
    */
@@ -122,7 +136,10 @@ class JsonContent extends PolicyContent {
     super();
   }
 
-  public bind(scope: Construct): PolicyContentConfig {
+  public bind(scope: Construct, policyType: PolicyType): PolicyContentConfig {
+    const options = { isUnresolved: unresolved };
+    failOnProblems(scope, 'PolicyContent.fromJson', policyType,
+      [...nonJsonProblems(this.json, options), ...checkPolicy(policyType.value, this.json, options)]);
     return { content: minifiedJson(scope, this.json) };
   }
 }
@@ -132,19 +149,26 @@ class StringContent extends PolicyContent {
     super();
   }
 
-  public bind(scope: Construct): PolicyContentConfig {
-    let parsed: unknown;
+  public bind(scope: Construct, policyType: PolicyType): PolicyContentConfig {
+    let parsed: ReturnType<typeof parseJson>;
     try {
-      parsed = JSON.parse(this.text);
+      // Not JSON.parse: it keeps the last of repeated keys and drops the others without a word.
+      parsed = parseJson(this.text);
     } catch (error) {
       // Text with a token outside a JSON string cannot be parsed before deployment: sent as written.
       if (Token.isUnresolved(this.text)) return { content: this.text };
       fail(scope, `content (PolicyContent.fromString) must be a JSON document, but it does not parse: ${(error as Error).message}.`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    const value = parsed.value;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       fail(scope, `content (PolicyContent.fromString) must be a JSON object, got ${JSON.stringify(this.text.slice(0, 40))}.`);
     }
-    return { content: JSON.stringify(parsed) };
+    failOnProblems(scope, 'PolicyContent.fromString', policyType, [
+      ...duplicateProblems(parsed),
+      ...unsafeNumberProblems(parsed),
+      ...checkPolicy(policyType.value, value, { isUnresolved: unresolved }),
+    ]);
+    return { content: JSON.stringify(value) };
   }
 }
 
@@ -163,13 +187,38 @@ class DocumentContent extends PolicyContent {
     // The document may still change (addStatements): check the statements once the app is complete.
     scope.node.addValidation({
       validate: () => {
-        const errors = isScp ? this.document.validateForIdentityPolicy() : this.document.validateForResourcePolicy();
-        const kind = isScp ? 'service control policy (no Principal; Resource required)' : 'resource control policy (Principal required)';
-        return errors.map(e => `content: the IAM policy document is not a valid ${kind}: ${e}`);
+        if (this.document.isEmpty) {
+          return [`content (PolicyContent.fromPolicyDocument): the IAM policy document has no statement, and a ${POLICY_RULES[policyType.value].label} `
+            + 'needs at least one (AWS would refuse the policy). Fix: add statements to the document (new iam.PolicyDocument({ statements: [...] }) '
+            + 'or document.addStatements(...)).'];
+        }
+        const rendered = Stack.of(scope).resolve(this.document);
+        const problems = checkPolicy(policyType.value, rendered, { isUnresolved: unresolved });
+        return problems.length === 0 ? [] : [problemsMessage('PolicyContent.fromPolicyDocument', policyType, problems)];
       },
     });
     return { content: minifiedJson(scope, this.document) };
   }
+}
+
+/** A value known only at deployment: a token, or the CloudFormation intrinsic it resolves to. */
+const unresolved: CheckOptions['isUnresolved'] = value => Token.isUnresolved(value) || isIntrinsic(value);
+
+function isIntrinsic(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'));
+}
+
+/** One line for the policy and its type, then one line per problem (statement, element, rule, value, fix, source). */
+function problemsMessage(from: string, policyType: PolicyType, problems: PolicyProblem[]): string {
+  const label = POLICY_RULES[policyType.value]?.label ?? 'policy';
+  return `content (${from}) is not a valid ${label} (${policyType.value}): AWS Organizations would refuse it (MalformedPolicyDocumentException).\n`
+    + problems.map(p => `  - ${formatProblem(p)}`).join('\n');
+}
+
+function failOnProblems(scope: Construct, from: string, policyType: PolicyType, problems: PolicyProblem[]): void {
+  if (problems.length > 0) fail(scope, problemsMessage(from, policyType, problems));
 }
 
 /**
@@ -389,6 +438,7 @@ export class Policy extends PolicyBase implements ITaggable {
     super(scope, id);
 
     validateString(this, 'policyName', props.policyName, Rules.POLICY_NAME);
+    this.refuseDuplicateName(props.policyName, props.policyType);
     validateString(this, 'description', props.description, Rules.POLICY_DESCRIPTION);
     if (props.maxContentSize !== undefined && !Token.isUnresolved(props.maxContentSize)
       && (!Number.isInteger(props.maxContentSize) || props.maxContentSize < 1)) {
@@ -445,6 +495,21 @@ export class Policy extends PolicyBase implements ITaggable {
     this.resource.applyRemovalPolicy(policy);
   }
 
+  /**
+   * Two policies of one name and type in one organization would be one AWS policy (Create adopts
+   * by name and type), the second one's content replacing the first one's on every target: refused
+   * across the app, for the stacks that deploy to one account (the organization it manages).
+   */
+  private refuseDuplicateName(policyName: string, policyType: PolicyType): void {
+    whenKnown(this, policyName, name => {
+      const holder = claim(this, 'policy-name', `${accountKey(this)}|${policyType.value}|${name}`, this);
+      if (holder === undefined) return undefined;
+      return `policyName ${JSON.stringify(name)} of type ${policyType.value} is already the name of ${holder}: policy names are unique per `
+        + 'type in an organization, and two Policy constructs with one name would be one AWS policy, the content of one replacing the '
+        + 'other\'s on every target. Choose another name (or declare the policy once and attach it to every target).';
+    });
+  }
+
   private validateSize(content: string, maxSize: number, configured: boolean): string[] {
     const rendered = Stack.of(this).resolve(content);
     // A document with tokens resolved only at deployment has no known size.
@@ -452,7 +517,7 @@ export class Policy extends PolicyBase implements ITaggable {
     if (rendered.length <= maxSize) return [];
     const source = configured ? 'maxContentSize' : `the ${this.policyType.value} quota`;
     return [`content is ${rendered.length} characters after minification, more than ${source} allows (${maxSize}). `
-      + 'Split the statements into several policies and attach them all, or shorten the document.'];
+      + `${sizeAdvice(this.policyType.value)}.`];
   }
 }
 

@@ -1,5 +1,5 @@
 import { PolicyType as SdkPolicyType } from '@aws-sdk/client-organizations';
-import { App, Aws, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { App, Aws, Lazy, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Organization, Policy, PolicyContent, PolicyType } from '../src';
@@ -21,10 +21,23 @@ function scp(stack: Stack, props: Partial<ConstructorParameters<typeof Policy>[2
   });
 }
 
-/** A document of about `size` characters once minified. */
-function documentOfSize(size: number): { [key: string]: any } {
-  const base = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'ec2:*', Resource: '*', Sid: '' }] }).length;
-  return { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'ec2:*', Resource: '*', Sid: 'x'.repeat(size - base) }] };
+/** A valid document of `policyType` with PAD where the padding goes. */
+const SIZED: Record<string, object> = {
+  SERVICE_CONTROL_POLICY: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'ec2:*', Resource: '*', Sid: 'PAD' }] },
+  RESOURCE_CONTROL_POLICY: { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: '*', Sid: 'PAD' }] },
+  AISERVICES_OPT_OUT_POLICY: { services: { PAD: { opt_out_policy: { '@@assign': 'optOut' } } } },
+  TAG_POLICY: { tags: { costcenter: { tag_key: { '@@assign': 'PAD' } } } },
+  BACKUP_POLICY: { plans: { PAD: {} } },
+  CHATBOT_POLICY: { chatbot: { PAD: {} } },
+  DECLARATIVE_POLICY_EC2: { ec2_attributes: { exception_message: { '@@assign': 'PAD' } } },
+  SECURITYHUB_POLICY: { securityhub: { enable_in_regions: { '@@append': ['PAD'] }, disable_in_regions: { '@@append': [] } } },
+  BEDROCK_POLICY: { bedrock: { PAD: {} } },
+};
+
+/** A document of `size` characters once minified. */
+function documentOfSize(size: number, policyType = 'SERVICE_CONTROL_POLICY'): { [key: string]: any } {
+  const text = JSON.stringify(SIZED[policyType]);
+  return JSON.parse(text.replace('PAD', 'x'.repeat(size - text.length + 3)));
 }
 
 describe('Policy', () => {
@@ -94,7 +107,7 @@ describe('Policy', () => {
 
   test('a new type is a new Type property (the handler replaces the policy)', () => {
     const stack = newStack();
-    scp(stack, { policyType: PolicyType.RESOURCE_CONTROL_POLICY, content: PolicyContent.fromJson({ Version: '2012-10-17', Statement: [] }) });
+    scp(stack, { policyType: PolicyType.RESOURCE_CONTROL_POLICY, content: PolicyContent.fromJson(documentOfSize(200, 'RESOURCE_CONTROL_POLICY')) });
     Template.fromStack(stack).hasResourceProperties(ResourceType.POLICY, { Type: 'RESOURCE_CONTROL_POLICY' });
   });
 
@@ -176,7 +189,7 @@ describe('Policy', () => {
           statements: [new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'], principals: [new iam.AccountRootPrincipal()] })],
         })),
       });
-      expect(() => Template.fromStack(stack)).toThrow(/content: the IAM policy document is not a valid service control policy .*cannot specify any IAM principals/);
+      expect(() => Template.fromStack(stack)).toThrow(/content \(PolicyContent.fromPolicyDocument\) is not a valid service control policy .*\n.*Principal: a service control policy cannot specify any IAM principals/);
     });
 
     test('an RCP statement without a principal is refused at synth', () => {
@@ -186,7 +199,7 @@ describe('Policy', () => {
         policyType: PolicyType.RESOURCE_CONTROL_POLICY,
         content: PolicyContent.fromPolicyDocument(new iam.PolicyDocument({ statements: [new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] })] })),
       });
-      expect(() => Template.fromStack(stack)).toThrow(/content: the IAM policy document is not a valid resource control policy \(Principal required\)/);
+      expect(() => Template.fromStack(stack)).toThrow(/content \(PolicyContent.fromPolicyDocument\) is not a valid resource control policy [\s\S]*Principal: each resource control policy statement must have "Principal": "\*"/);
     });
   });
 
@@ -230,16 +243,83 @@ describe('Policy', () => {
       [PolicyType.SECURITYHUB_POLICY, 10_000],
     ])('%s: at most %d characters', (policyType, max) => {
       const ok = newStack();
-      new Policy(ok, 'P', { policyName: 'p', policyType, content: PolicyContent.fromJson(documentOfSize(max)) });
+      new Policy(ok, 'P', { policyName: 'p', policyType, content: PolicyContent.fromJson(documentOfSize(max, policyType.value)) });
       expect(() => Template.fromStack(ok)).not.toThrow();
       const tooBig = newStack();
-      new Policy(tooBig, 'P', { policyName: 'p', policyType, content: PolicyContent.fromJson(documentOfSize(max + 1)) });
+      new Policy(tooBig, 'P', { policyName: 'p', policyType, content: PolicyContent.fromJson(documentOfSize(max + 1, policyType.value)) });
       expect(() => Template.fromStack(tooBig)).toThrow(new RegExp(`content is ${max + 1} characters after minification, more than the ${policyType.value} quota allows \\(${max}\\)`));
     });
 
     test('types without a published quota are not checked', () => {
       const stack = newStack();
-      new Policy(stack, 'P', { policyName: 'p', policyType: PolicyType.BEDROCK_POLICY, content: PolicyContent.fromJson(documentOfSize(20_000)) });
+      new Policy(stack, 'P', { policyName: 'p', policyType: PolicyType.BEDROCK_POLICY, content: PolicyContent.fromJson(documentOfSize(20_000, 'BEDROCK_POLICY')) });
+      expect(() => Template.fromStack(stack)).not.toThrow();
+    });
+  });
+
+  describe('one name per type in an organization', () => {
+    test('two policies with one name and type in one stack are refused, naming both, the name and the type', () => {
+      const stack = newStack();
+      new Policy(stack, 'DenyS3', { policyName: 'guard', policyType: PolicyType.SERVICE_CONTROL_POLICY, content: PolicyContent.fromJson(denyLeave) });
+      expect(() => new Policy(stack, 'DenyEc2', { policyName: 'guard', policyType: PolicyType.SERVICE_CONTROL_POLICY, content: PolicyContent.fromJson(denyLeave) }))
+        .toThrow(/^Policies\/DenyEc2: policyName "guard" of type SERVICE_CONTROL_POLICY is already the name of Policies\/DenyS3: policy names are unique per type in an organization/);
+    });
+
+    test('across the stacks of the app that deploy to one account', () => {
+      const app = new App();
+      const env = { account: '111111111111', region: 'us-east-1' };
+      new Policy(new Stack(app, 'A', { env }), 'DenyS3', { policyName: 'guard', policyType: PolicyType.SERVICE_CONTROL_POLICY, content: PolicyContent.fromJson(denyLeave) });
+      expect(() => new Policy(new Stack(app, 'B', { env }), 'DenyEc2', { policyName: 'guard', policyType: PolicyType.SERVICE_CONTROL_POLICY, content: PolicyContent.fromJson(denyLeave) }))
+        .toThrow(/^B\/DenyEc2: policyName "guard" of type SERVICE_CONTROL_POLICY is already the name of A\/DenyS3/);
+      const agnostic = new App();
+      new Policy(new Stack(agnostic, 'A'), 'DenyS3', { policyName: 'guard', policyType: PolicyType.SERVICE_CONTROL_POLICY, content: PolicyContent.fromJson(denyLeave) });
+      expect(() => new Policy(new Stack(agnostic, 'B'), 'DenyEc2', { policyName: 'guard', policyType: PolicyType.SERVICE_CONTROL_POLICY, content: PolicyContent.fromJson(denyLeave) }))
+        .toThrow(/already the name of A\/DenyS3/);
+    });
+
+    test('a name resolved at synth (Lazy) is checked too', () => {
+      const stack = newStack();
+      new Policy(stack, 'DenyS3', { policyName: 'guard', policyType: PolicyType.SERVICE_CONTROL_POLICY, content: PolicyContent.fromJson(denyLeave) });
+      new Policy(stack, 'DenyEc2', {
+        policyName: Lazy.string({ produce: () => 'guard' }),
+        policyType: PolicyType.SERVICE_CONTROL_POLICY,
+        content: PolicyContent.fromJson(denyLeave),
+      });
+      expect(() => Template.fromStack(stack)).toThrow(/\[Policies\/DenyEc2\] policyName "guard" of type SERVICE_CONTROL_POLICY is already the name of Policies\/DenyS3/);
+    });
+
+    test('the same name for two types, or in stacks of two accounts, is fine', () => {
+      const stack = newStack();
+      new Policy(stack, 'Scp', { policyName: 'guard', policyType: PolicyType.SERVICE_CONTROL_POLICY, content: PolicyContent.fromJson(denyLeave) });
+      expect(() => new Policy(stack, 'Tags', {
+        policyName: 'guard',
+        policyType: PolicyType.TAG_POLICY,
+        content: PolicyContent.fromJson({ tags: { costcenter: { tag_key: { '@@assign': 'CostCenter' } } } }),
+      })).not.toThrow();
+      const app = new App();
+      new Policy(new Stack(app, 'A', { env: { account: '111111111111' } }), 'Scp', { policyName: 'guard', policyType: PolicyType.SERVICE_CONTROL_POLICY, content: PolicyContent.fromJson(denyLeave) });
+      expect(() => new Policy(new Stack(app, 'B', { env: { account: '222222222222' } }), 'Scp', {
+        policyName: 'guard', policyType: PolicyType.SERVICE_CONTROL_POLICY, content: PolicyContent.fromJson(denyLeave),
+      })).not.toThrow();
+    });
+  });
+
+  describe('values resolved at synth (Lazy) are checked', () => {
+    test('a name', () => {
+      const stack = newStack();
+      scp(stack, { policyName: Lazy.string({ produce: () => 'r\u00e8gles' }) });
+      expect(() => Template.fromStack(stack)).toThrow(/\[Policies\/Scp\] policyName must be ASCII characters .*got "r\u00e8gles"/);
+    });
+
+    test('a tag value', () => {
+      const stack = newStack();
+      scp(stack, { tags: { owner: Lazy.string({ produce: () => 'a|b' }) } });
+      expect(() => Template.fromStack(stack)).toThrow(/\[Policies\/Scp\] tags: the value of tag "owner" must be Unicode letters, digits, spaces and the characters _.:\/=\+-@ \(pattern .*\), got "a\|b"/);
+    });
+
+    test('a value known only at deployment is not', () => {
+      const stack = newStack();
+      scp(stack, { policyName: Lazy.string({ produce: () => Aws.STACK_NAME }) });
       expect(() => Template.fromStack(stack)).not.toThrow();
     });
   });

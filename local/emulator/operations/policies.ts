@@ -5,6 +5,7 @@
  */
 import { constraintViolation, fail, invalidInput } from '../errors';
 import { paginate, seqKey } from '../pagination';
+import { policyRules } from '../policy-rules';
 import { AUTHORIZATION_POLICY_TYPES, POLICY_TYPES, PolicyTypeName } from '../quotas';
 import { memberAccounts, OrganizationRecord, PolicyRecord, Tag } from '../state';
 import { FIELDS, PAGE, req, TAGS } from '../validation';
@@ -48,34 +49,22 @@ function requireAllFeatures(org: OrganizationRecord, what: string): void {
   }
 }
 
-function malformed(type: string, detail: string): never {
-  return fail('MalformedPolicyDocumentException', `The ${type} policy document is malformed: ${detail}.`);
+/** AWS's message for MalformedPolicyDocumentException, then what is wrong (the rules the constructs check at synth). */
+function malformed(problems: string[]): never {
+  return fail('MalformedPolicyDocumentException',
+    `The provided policy document does not meet the requirements of the specified policy type. ${problems.join(' ')}`);
 }
 
-/** Size per type, then JSON, then for SCPs and RCPs the statement grammar AWS checks first. */
+/** Size per type, then the type's syntax (JSON, then the statement grammar or the management policy syntax). */
 function checkContent(ctx: Context, type: PolicyTypeName, content: string): void {
   const max = ctx.quotas.policySize(type);
   if (content.length > max) {
     constraintViolation('POLICY_CONTENT_LIMIT_EXCEEDED', `The ${type} document is ${content.length} characters long; the maximum is ${max}.`);
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(content);
-  } catch (error) {
-    malformed(type, `it is not valid JSON (${(error as Error).message})`);
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) malformed(type, 'it must be a JSON object');
-  if (!AUTHORIZATION_POLICY_TYPES.includes(type)) return;
-  const raw = (doc as { Statement?: unknown }).Statement;
-  if (raw === undefined) malformed(type, 'it has no Statement');
-  const statements = Array.isArray(raw) ? raw : [raw];
-  if (statements.length === 0) malformed(type, 'its Statement is empty');
-  statements.forEach((statement, index) => {
-    if (typeof statement !== 'object' || statement === null) malformed(type, `Statement ${index} is not an object`);
-    const { Effect, Action, NotAction } = statement as Record<string, unknown>;
-    if (Effect !== 'Allow' && Effect !== 'Deny') malformed(type, `Statement ${index} needs an Effect of Allow or Deny`);
-    if (Action === undefined && NotAction === undefined) malformed(type, `Statement ${index} needs an Action or NotAction`);
-  });
+  // AWS receives the text as written: repeated keys and large numbers are the parser's concern, not a refusal.
+  const rules = policyRules();
+  const problems = rules.checkPolicyText(type, content, { lossless: false });
+  if (problems.length > 0) malformed(problems.map(p => rules.formatProblem(p)));
 }
 
 function assertNameFree(org: OrganizationRecord, type: PolicyTypeName, name: string, except?: string): void {
