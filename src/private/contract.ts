@@ -42,10 +42,7 @@ export const OrganizationProps = {
   FEATURE_SET: 'FeatureSet',
   /** "true" to delete the organization on removal (only when it has no member accounts). */
   DELETE_ON_REMOVAL: 'DeleteOnRemoval',
-  /**
-   * Tags declared on the root (`{ Key, Value }` list; absent when none). Not applied by the handler
-   * yet: the constructs warn at synth time while that is so.
-   */
+  /** Tags declared on the root (`{ Key, Value }` list; absent when none); the handler applies them to the root. */
   ROOT_TAGS: 'RootTags',
 } as const;
 export const OrganizationAttrs = {
