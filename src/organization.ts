@@ -13,7 +13,7 @@ import {
 import { Construct } from 'constructs';
 import { AwsServiceAccess } from './aws-service-access';
 import { EnabledPolicyType } from './enabled-policy-type';
-import type { IParent } from './organizational-unit';
+import { IParent, ParentType } from './organizational-unit';
 import { IPolicy, PolicyType } from './policy';
 import { PolicyAttachment } from './policy-attachment';
 import { attachPolicy } from './private/attach';
@@ -92,6 +92,7 @@ export interface RootAttributes {
 abstract class RootBase extends Resource implements IRoot {
   public abstract readonly rootId: string;
   public abstract readonly rootArn: string;
+  public readonly parentType = ParentType.ROOT;
 
   public get targetId(): string {
     return this.rootId;

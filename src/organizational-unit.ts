@@ -17,6 +17,23 @@ import { fail, Rules, validateString, whenKnown } from './private/validation';
  * Its `targetId` is the id that children name as their parent.
  */
 export interface IParent extends IPolicyTarget {
+  /**
+   * Whether this parent is the root or an OU, as the API's `ListParents` names it. An account is a
+   * policy target but never a parent: this member keeps it out of `parent` at compile time.
+   */
+  readonly parentType: ParentType;
+}
+
+/**
+ * The kinds of parent an OU or account can have (the API's `ParentType`).
+ *
+ * @see https://docs.aws.amazon.com/organizations/latest/APIReference/API_Parent.html
+ */
+export enum ParentType {
+  /** The organization's root. */
+  ROOT = 'ROOT',
+  /** An organizational unit. */
+  ORGANIZATIONAL_UNIT = 'ORGANIZATIONAL_UNIT',
 }
 
 /**
@@ -114,6 +131,7 @@ abstract class OrganizationalUnitBase extends Resource implements IOrganizationa
   public abstract readonly organizationalUnitId: string;
   public abstract readonly organizationalUnitArn: string;
   public abstract readonly organizationalUnitName: string;
+  public readonly parentType = ParentType.ORGANIZATIONAL_UNIT;
 
   public get targetId(): string {
     return this.organizationalUnitId;

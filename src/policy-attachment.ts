@@ -66,11 +66,6 @@ export class PolicyAttachment extends Construct {
   /** The root, OU or account the policy is attached to. */
   public readonly target: IPolicyTarget;
 
-  /**
-   * Whether the attachment is folded into the policy's resource (no resource of its own).
-   */
-  public readonly folded: boolean;
-
   constructor(scope: Construct, id: string, props: PolicyAttachmentProps) {
     super(scope, id);
     const { policy, target } = props;
@@ -92,8 +87,8 @@ export class PolicyAttachment extends Construct {
 
     const enabled = policyTypeEnabled(this, label, policyType, target);
     const fold = foldOf(policy);
-    this.folded = fold !== undefined && Stack.of(policy) === Stack.of(target);
-    if (fold && this.folded) {
+    // In the policy's stack the attachment is folded into the policy's resource: no resource of its own.
+    if (fold && Stack.of(policy) === Stack.of(target)) {
       const policyResource = fold(target.targetId, enabled);
       // A dependency on this attachment is a dependency on the policy resource that makes it.
       Dependable.implement(this, { dependencyRoots: [policyResource] });

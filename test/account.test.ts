@@ -1,7 +1,7 @@
 import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
-import { Account, AccountRemovalAction, IParent, Organization, OrganizationalUnit, PolicyAttachment, Root } from '../src';
+import { Account, AccountRemovalAction, IParent, Organization, OrganizationalUnit, ParentType, PolicyAttachment, Root } from '../src';
 import { ResourceType } from '../src/private/contract';
 
 function setUp(): { app: App; stack: Stack; organization: Organization } {
@@ -271,7 +271,10 @@ describe('Account', () => {
     test('an account is not a parent', () => {
       const stack = bareStack();
       const first = new Account(stack, 'First', minimal);
-      expect(() => new Account(stack, 'Second', { accountName: 'b', email: 'b@example.com', parent: first }))
+      // @ts-expect-error an account is not a parent: TypeScript refuses it (it has no parentType)
+      const parent: IParent = first;
+      // Languages without the check get the same refusal at synth.
+      expect(() => new Account(stack, 'Second', { accountName: 'b', email: 'b@example.com', parent }))
         .toThrow(/Accounts\/Second: parent must be a root or an organizational unit, got Accounts\/First/);
     });
 
@@ -279,6 +282,7 @@ describe('Account', () => {
       const stack = bareStack();
       class AccountPosingAsParent extends Construct implements IParent {
         public readonly targetId = '123456789012';
+        public readonly parentType = ParentType.ORGANIZATIONAL_UNIT;
         public attachPolicy(): PolicyAttachment {
           throw new Error('not used');
         }

@@ -28,8 +28,11 @@ const ACCOUNT_ID = '123456789012';
 const organizations = new OrganizationsClient({ region: 'us-east-1' });
 const orgMock = mockClient(organizations);
 
+/** CloudFormation as for a stack it does not know: the handlers then keep what they own. */
+const unknownStack = { send: () => Promise.reject(Object.assign(new Error('Stack with id test does not exist'), { name: 'ValidationError' })) } as any;
+
 function context(): HandlerContext & { log: ReturnType<typeof memoryLogger> } {
-  return { organizations, account: new AccountClient({ region: 'us-east-1' }), deadline: Date.now() + 5_000, log: memoryLogger() };
+  return { organizations, account: new AccountClient({ region: 'us-east-1' }), cloudformation: unknownStack, deadline: Date.now() + 5_000, log: memoryLogger() };
 }
 function deleteEvent(resourceType: string, physicalId: string, properties: Properties): DeleteEvent {
   return {

@@ -32,8 +32,11 @@ const OWNED = { Key: 'cdk-organizations:owner', Value: 'test/Account' };
 /** The marker CreateAccount carries: made by this request (req-1), at some time. */
 const CREATED_BY_THIS_REQUEST = { Key: 'cdk-organizations:previous-owner', Value: expect.stringMatching(/^created:\d+:req-1$/) };
 
+/** CloudFormation as for a stack it does not know: the handlers then keep what they own. */
+const unknownStack = { send: () => Promise.reject(Object.assign(new Error('Stack with id test does not exist'), { name: 'ValidationError' })) } as any;
+
 function context(): HandlerContext & { log: ReturnType<typeof memoryLogger> } {
-  return { organizations, account: new AccountClient({ region: 'us-east-1' }), deadline: Date.now() + 5_000, log: memoryLogger() };
+  return { organizations, account: new AccountClient({ region: 'us-east-1' }), cloudformation: unknownStack, deadline: Date.now() + 5_000, log: memoryLogger() };
 }
 function event(extra: Record<string, string> = {}): CreateEvent {
   return {

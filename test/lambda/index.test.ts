@@ -9,7 +9,7 @@ const OU = ResourceType.ORGANIZATIONAL_UNIT;
 /** A context whose clients fail loudly if anything calls AWS: routing alone must not. */
 function offlineContext(): HandlerContext & { log: ReturnType<typeof memoryLogger> } {
   const refuse = { send: () => Promise.reject(new Error('no AWS call expected')) };
-  return { organizations: refuse as any, account: refuse as any, deadline: Date.now() + 30_000, log: memoryLogger() };
+  return { organizations: refuse as any, account: refuse as any, cloudformation: refuse as any, deadline: Date.now() + 30_000, log: memoryLogger() };
 }
 
 function event(requestType: 'Create' | 'Update' | 'Delete', resourceType: string = OU, props: Record<string, unknown> = {}): OnEventRequest {
