@@ -29,10 +29,23 @@ const FORWARD_STATUSES = new Set([
   'IMPORT_IN_PROGRESS',
 ]);
 
+/** Statuses of a stack whose last operation was rolled back (or is being rolled back). */
+const ROLLED_BACK_STATUSES = new Set([
+  ...ROLLBACK_STATUSES,
+  'ROLLBACK_COMPLETE',
+  'ROLLBACK_FAILED',
+  'UPDATE_ROLLBACK_COMPLETE',
+  'UPDATE_ROLLBACK_FAILED',
+  'IMPORT_ROLLBACK_COMPLETE',
+  'IMPORT_ROLLBACK_FAILED',
+]);
+
 /** What the stack's current operation is, and when it started (epoch ms), as far as CloudFormation says. */
 export interface StackOperation {
   readonly phase: StackPhase;
   readonly startedAt?: number;
+  /** The stack is rolling back its last operation, or has rolled it back. */
+  readonly rolledBack?: boolean;
 }
 
 function describeFailure(ctx: HandlerContext, what: string, error: unknown): void {
@@ -47,7 +60,7 @@ export async function stackOperation(stackId: string, ctx: HandlerContext): Prom
     const status = stack?.StackStatus ?? '';
     const phase: StackPhase = ROLLBACK_STATUSES.has(status) ? 'rollback' : FORWARD_STATUSES.has(status) ? 'forward' : 'unknown';
     const started = stack?.LastUpdatedTime ?? stack?.CreationTime;
-    return { phase, startedAt: started ? new Date(started).getTime() : undefined };
+    return { phase, startedAt: started ? new Date(started).getTime() : undefined, rolledBack: ROLLED_BACK_STATUSES.has(status) };
   } catch (error) {
     // A stack CloudFormation does not know (a test's event) needs no log line.
     if (!(isError(error, 'ValidationError') && /does not exist/.test((error as Error).message))) describeFailure(ctx, `stack ${stackId}`, error);

@@ -1,29 +1,58 @@
 /**
  * What every resource type's handler does around its own work, whoever calls it (the entrypoints
- * or the tests): the request id in its context, and the undoing of an Update that CloudFormation
- * abandoned.
+ * or the tests): the request id in its context, and the undoing of a Create or Update that
+ * CloudFormation abandoned.
  *
  * When one resource fails, CloudFormation stops waiting for the others and rolls the stack back,
  * but a provider's invocation still running goes on (the framework's state machine too), and its
- * calls can land after the rollback's own Update of the same resource: a rename, a move or a new
- * policy content would then win over the rollback for good. An Update that started while the stack
- * went forward and finds it rolling back when its work is done therefore applies the previous
- * properties again, exactly as the rollback's Update does; both converge on the state from before.
+ * calls can land after the rollback's own Update or Delete of the same resource: a rename, a move
+ * or a new policy content would then win over the rollback for good, and a creation would be left
+ * behind. So a request that starts when its operation is already rolled back does nothing, and one
+ * that started while the stack went forward and finds the operation rolled back (or rolling back)
+ * when its work is done undoes it: an Update applies the previous properties again, exactly as the
+ * rollback's Update does (both converge on the state from before); a Create deletes what it made
+ * (by the ownership rules: only what this request made).
  */
-import { stackOperation } from './cloudformation';
-import type { HandlerContext, ResourceHandler, UpdateEvent } from './types';
+import { stackOperation, StackOperation } from './cloudformation';
+import { UserError } from './errors';
+import type { CreateEvent, HandlerContext, OnEventResponse, ResourceHandler, UpdateEvent } from './types';
 
 function withRequestId<E extends { readonly RequestId: string }>(event: E, ctx: HandlerContext): HandlerContext {
   return ctx.requestId === event.RequestId ? ctx : { ...ctx, requestId: event.RequestId };
 }
 
-async function updateUnlessAbandoned(handler: ResourceHandler, event: UpdateEvent, ctx: HandlerContext) {
+/** CloudFormation sends Create and Update requests while it goes forward or rolls back, never after. */
+function abandonedBeforeItBegan(operation: StackOperation): boolean {
+  return operation.rolledBack === true && operation.phase !== 'rollback';
+}
+
+function refuseStale(event: CreateEvent | UpdateEvent, ctx: HandlerContext): never {
+  ctx.log('not starting: the stack rolled this operation back before the request began', { logicalResourceId: event.LogicalResourceId });
+  throw new UserError(`${event.RequestType} of ${event.LogicalResourceId} abandoned: the stack rolled this operation back before the request began.`);
+}
+
+async function createUnlessAbandoned(handler: ResourceHandler, event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const before = await stackOperation(event.StackId, ctx);
+  if (abandonedBeforeItBegan(before)) refuseStale(event, ctx);
+  const response = await handler.onCreate(event, ctx);
+  // Only a finished Create is undone here (one still waiting in isComplete is the rollback Delete's).
+  if (before.phase !== 'forward' || !response.PhysicalResourceId) return response;
+  const after = await stackOperation(event.StackId, ctx);
+  if (!after.rolledBack) return response;
+  ctx.log('undoing a create the stack\'s rollback abandoned', { logicalResourceId: event.LogicalResourceId, physicalResourceId: response.PhysicalResourceId });
+  await handler.onDelete({ ...event, RequestType: 'Delete', PhysicalResourceId: response.PhysicalResourceId }, ctx);
+  return response;
+}
+
+async function updateUnlessAbandoned(handler: ResourceHandler, event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
+  const before = await stackOperation(event.StackId, ctx);
+  if (abandonedBeforeItBegan(before)) refuseStale(event, ctx);
   const response = await handler.onUpdate(event, ctx);
   if (before.phase !== 'forward') return response;
   const after = await stackOperation(event.StackId, ctx);
   const inPlace = (response.PhysicalResourceId ?? event.PhysicalResourceId) === event.PhysicalResourceId;
-  if (after.phase !== 'rollback' || !inPlace) return response;
+  // Rolled back (or rolling back) since this request started, while it worked: it was abandoned.
+  if (!after.rolledBack || !inPlace) return response;
   ctx.log('undoing an update the stack\'s rollback abandoned', { logicalResourceId: event.LogicalResourceId });
   await handler.onUpdate({ ...event, ResourceProperties: event.OldResourceProperties, OldResourceProperties: event.ResourceProperties }, ctx);
   return response;
@@ -32,7 +61,7 @@ async function updateUnlessAbandoned(handler: ResourceHandler, event: UpdateEven
 /** A resource type's handler, wrapped as described above. */
 export function resourceHandler(handler: ResourceHandler): ResourceHandler {
   return {
-    onCreate: (event, ctx) => handler.onCreate(event, withRequestId(event, ctx)),
+    onCreate: (event, ctx) => createUnlessAbandoned(handler, event, withRequestId(event, ctx)),
     onUpdate: (event, ctx) => updateUnlessAbandoned(handler, event, withRequestId(event, ctx)),
     onDelete: (event, ctx) => handler.onDelete(event, withRequestId(event, ctx)),
     isComplete: handler.isComplete && ((event, ctx) => handler.isComplete!(event, withRequestId(event, ctx))),

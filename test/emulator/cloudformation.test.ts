@@ -89,8 +89,13 @@ test('while an operation is under way, LastUpdatedTime is when it started', asyn
   const response = await fetch(`${emulator.endpoint}/_emulator/stacks/Busy`, {
     method: 'PUT',
     body: JSON.stringify({
-      stackName: 'Busy', stackId: `${STACK_ID}-busy`, status: 'UPDATE_ROLLBACK_IN_PROGRESS', resources: {},
-      createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-03T00:00:05.000Z', operation: { kind: 'update', startedAt: '2026-01-03T00:00:00.000Z' },
+      stackName: 'Busy',
+      stackId: `${STACK_ID}-busy`,
+      status: 'UPDATE_ROLLBACK_IN_PROGRESS',
+      resources: {},
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-03T00:00:05.000Z',
+      operation: { kind: 'update', startedAt: '2026-01-03T00:00:00.000Z' },
     }),
   });
   expect(response.status).toBe(200);
