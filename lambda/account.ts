@@ -29,6 +29,7 @@ import {
   MoveAccountCommand,
   RemoveAccountFromOrganizationCommand,
 } from '@aws-sdk/client-organizations';
+import { adoptionRecord, adoptionTags } from './shared/adoption';
 import { listAllPages } from './shared/attachments';
 import { realMs } from './shared/clock';
 import { isError, reasonOf, UserError } from './shared/errors';
@@ -432,7 +433,7 @@ async function submitCreate(spec: AccountSpec, me: string, ctx: HandlerContext):
 
 /** The user's tags and the ownership of an account, in one ListTagsForResource and one TagResource at most. */
 function syncAccountTags(accountId: string, oldTags: readonly WireTag[], spec: AccountSpec, me: string, ctx: HandlerContext,
-  options: { current?: ReadonlyMap<string, string>; confirm?: boolean } = {}): Promise<Claim> {
+  options: { current?: ReadonlyMap<string, string>; confirm?: boolean; record?: WireTag[] } = {}): Promise<Claim> {
   // Only the declared keys are set: tags someone else put on the account stay.
   return syncTagsAndClaim(accountId, oldTags, spec.tags, ctx, { ...options, me, created: false, what: `account "${spec.accountName}" (${accountId})` });
 }
@@ -451,8 +452,15 @@ async function adopt(existing: OrgAccount, spec: AccountSpec, me: string, owner:
       + 'or import it with Account.fromAccountId instead of creating it.');
   }
   ctx.log(owner ? 'taking over existing account from another resource' : 'adopting existing account', { accountId, owner });
+  let record: WireTag[] = [];
+  if (!owner) {
+    // What adopting it changes, recorded with its tags before it moves, for the rollback of this operation to put back.
+    const parentBefore = await parentOf(accountId, ctx);
+    const moved = spec.parentId !== undefined && spec.parentId !== parentBefore ? parentBefore : undefined;
+    record = adoptionTags(accountId, current, adoptionRecord(current, spec.tags, moved), ctx);
+  }
+  const claim = await syncAccountTags(accountId, [], spec, me, ctx, { current, record });
   const parentId = await ensureParent(accountId, spec.parentId, ctx);
-  const claim = await syncAccountTags(accountId, [], spec, me, ctx, { current });
   await ensureName(existing, spec, claim, ctx);
   return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx) };
 }
@@ -632,10 +640,6 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
   const accountId = event.PhysicalResourceId;
   const spec = parseAccountProps(event.ResourceProperties);
   const removal = spec.removalAction;
-  if (removal === AccountRemovalAction.RETAIN) {
-    ctx.log('retaining account', { accountId });
-    return {};
-  }
   if (!/^\d{12}$/.test(accountId)) {
     // CloudFormation never learnt the account: nothing is removed, but a takeover the Create made is given back.
     return undoCancelledCreate(event, ctx, async () => {
@@ -646,8 +650,14 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
   // Only an account this resource owns is removed or closed: never one adopted by email (whatever
   // RemovalAction says), nor one another resource took over.
   const owned = { resourceId: accountId, keys: OwnershipTags.resource(), what: `account ${accountId}` };
-  const decision = await settleDelete(owned, event, ctx);
+  const decision = await settleDelete(owned, event, ctx, async record => {
+    if (record.parentId) await ensureParent(accountId, record.parentId, ctx);
+  });
   if (decision.kind !== 'destroy') return {};
+  if (removal === AccountRemovalAction.RETAIN) {
+    ctx.log('retaining account', { accountId });
+    return {};
+  }
   if (removal === AccountRemovalAction.REMOVE_FROM_ORGANIZATION) {
     ctx.log('RemoveAccountFromOrganization', { accountId });
     try {

@@ -20,15 +20,17 @@ import {
   OrganizationalUnit,
   UpdateOrganizationalUnitCommand,
 } from '@aws-sdk/client-organizations';
+import { adoptionRecord, adoptionTags } from './shared/adoption';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import {
-  assertNoOwnershipKeys, bornTags, Claim, MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, OwnershipTags, ownerOf, settleDelete, syncTagsAndClaim,
+  assertNoOwnershipKeys, bornTags, Claim, MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, OwnershipTags, ownerOf, ownershipIn, settleDelete, syncTagsAndClaim,
   undoCancelledCreate,
 } from './shared/ownership';
 import { optionalString, requiredString, tagList } from './shared/properties';
 import { withRetry } from './shared/retry';
+import { listTags } from './shared/tags';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
 import { OrganizationalUnitAttrs, OrganizationalUnitProps, WireTag } from '../src/private/contract';
 
@@ -113,15 +115,18 @@ async function describe(ouId: string, ctx: HandlerContext): Promise<Organization
 
 /** Brings user tags and ownership of an existing OU up to date; returns the claim. */
 async function syncOu(ouId: string, oldTags: readonly WireTag[], spec: OrganizationalUnitSpec, confirm: boolean, me: string,
-  ctx: HandlerContext): Promise<Claim> {
+  ctx: HandlerContext, current?: ReadonlyMap<string, string>, record?: WireTag[]): Promise<Claim> {
   // Only the declared keys are set; tags someone else put on the OU stay.
   return syncTagsAndClaim(ouId, oldTags, spec.tags, ctx, {
-    me, created: false, confirm, what: `${label(spec)} (${ouId})`, mapError: error => ouError(error, spec),
+    me, created: false, confirm, what: `${label(spec)} (${ouId})`, mapError: error => ouError(error, spec), current, record,
   });
 }
 
 async function adopt(ou: OrganizationalUnit, spec: OrganizationalUnitSpec, me: string, ctx: HandlerContext): Promise<OrganizationalUnit> {
-  const claim = await syncOu(ou.Id ?? '', [], spec, false, me, ctx);
+  const current = await listTags(ou.Id ?? '', ctx);
+  // An OU made outside the stack: what adopting it changes, recorded with the change, for a rollback to put back.
+  const record = ownershipIn(current, OwnershipTags.resource()).owner ? [] : adoptionTags(ou.Id ?? '', current, adoptionRecord(current, spec.tags), ctx);
+  const claim = await syncOu(ou.Id ?? '', [], spec, false, me, ctx, current, record);
   // Its own creation (a retry) is not an adoption; an OU made outside the stack is, and stays unowned.
   ctx.log(claim === 'mine' ? 'found the organizational unit this resource created' : 'adopting existing organizational unit',
     { ouId: ou.Id, name: spec.name, parentId: spec.parentId, claim });
@@ -257,7 +262,8 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
   }
   const what = `organizational unit ${name ? `"${name}" ` : ''}(${ouId})`;
   // Only an OU this resource owns is deleted: not one it adopted, nor one another resource took over.
-  const decision = await settleDelete({ resourceId: ouId, keys: OwnershipTags.resource(), what }, event, ctx);
+  // An adopted OU is never deleted; the rollback of its adoption puts its declared tags back (shared/adoption.ts).
+  const decision = await settleDelete({ resourceId: ouId, keys: OwnershipTags.resource(), what }, event, ctx, async () => undefined);
   if (decision.kind === 'destroy') await destroyOu(ouId, name, ctx);
   return {};
 }

@@ -292,8 +292,9 @@ export class Account extends AccountBase implements ITaggable {
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.ACCOUNT),
       resourceType: ResourceType.ACCOUNT,
-      // RETAIN never reaches the handler: CloudFormation keeps the account without asking.
-      removalPolicy: this.removalAction === AccountRemovalAction.RETAIN ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      // The handler decides on every removal (RETAIN keeps the account), so that it also records the
+      // end of a takeover and, in a rollback, puts back what adopting the account changed.
+      removalPolicy: RemovalPolicy.DESTROY,
       properties: {
         [Wire.ACCOUNT_NAME]: props.accountName,
         [Wire.EMAIL]: props.email,

@@ -35,8 +35,9 @@ describe('Account', () => {
         IamUserAccessToBilling: Match.absent(),
         Tags: Match.absent(),
       },
-      DeletionPolicy: 'Retain',
-      UpdateReplacePolicy: 'Retain',
+      // The handler keeps a RETAIN account itself (and so can undo what adopting it changed on rollback).
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
     });
   });
 

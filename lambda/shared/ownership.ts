@@ -26,6 +26,7 @@
  * as it was, and a later removal, once the operation succeeded, destroys it as declared.
  */
 import { createHash } from 'crypto';
+import { ADOPTION_KEY, AdoptionRecord, parseAdoptionRecord, restoredTags } from './adoption';
 import { resourceGone, stackOperation, StackOperation } from './cloudformation';
 import { isError, reasonOf, UserError } from './errors';
 import { applyTagChanges, isLibraryTagKey, listTags, syncTags, TagChanges } from './tags';
@@ -246,14 +247,37 @@ export function ownershipTagError(what: string, resourceId: string, declared = 0
   };
 }
 
-/** The ownership recorded on `resourceId`, or undefined when that resource no longer exists. */
-export async function readOwnership(resourceId: string, keys: OwnershipKeys, ctx: HandlerContext): Promise<Ownership | undefined> {
+/** The tags of `resourceId`, or undefined when that resource no longer exists. */
+async function readTags(resourceId: string, ctx: HandlerContext): Promise<Map<string, string> | undefined> {
   try {
-    return ownershipIn(await listTags(resourceId, ctx), keys);
+    return await listTags(resourceId, ctx);
   } catch (error) {
     if (isError(error, 'TargetNotFoundException', 'AWSOrganizationsNotInUseException')) return undefined;
     throw error;
   }
+}
+
+/** The ownership recorded on `resourceId`, or undefined when that resource no longer exists. */
+export async function readOwnership(resourceId: string, keys: OwnershipKeys, ctx: HandlerContext): Promise<Ownership | undefined> {
+  const tags = await readTags(resourceId, ctx);
+  return tags && ownershipIn(tags, keys);
+}
+
+/**
+ * The Delete of a resource that adopted the thing: in the rollback of the operation that adopted
+ * it, what the adoption changed is put back (shared/adoption.ts); otherwise the record is dropped.
+ */
+async function settleAdoption(owned: Owned, event: ResourceEvent, tags: ReadonlyMap<string, string>, ctx: HandlerContext,
+  restoreAdopted: (record: AdoptionRecord) => Promise<void>): Promise<void> {
+  const record = parseAdoptionRecord(tags.get(ADOPTION_KEY));
+  const { phase } = await stackOperation(event.StackId, ctx);
+  if (!record || phase !== 'rollback') {
+    await applyTagChanges(owned.resourceId, { set: [], remove: [ADOPTION_KEY] }, ctx);
+    return;
+  }
+  ctx.log('undoing what the adoption changed', { what: owned.what, resourceId: owned.resourceId });
+  await restoreAdopted(record);
+  await applyTagChanges(owned.resourceId, restoredTags(record), ctx);
 }
 
 /** Describes the thing for log lines and messages, e.g. `policy type TAG_POLICY on root r-ab12`. */
@@ -283,6 +307,8 @@ export interface ClaimOptions extends ClaimRequest {
   readonly mapError?: (error: unknown) => unknown;
   /** The tags the resource has, when the caller has just listed them. */
   readonly current?: ReadonlyMap<string, string>;
+  /** Library tags to set in the same TagResource (the record of an adoption: shared/adoption.ts). */
+  readonly record?: readonly WireTag[];
 }
 
 /**
@@ -308,7 +334,12 @@ export async function syncTagsAndClaim(
       result = claimed.claim;
       if (result === 'takeover') ctx.log('taking over from another resource', { what: options.what, resourceId, from: current.owner, to: options.me });
       if (result === 'reclaimed') ctx.log('claiming again what an earlier operation of this resource made', { what: options.what, resourceId, me: options.me });
-      return claimed.changes;
+      // An Update: the stack kept the adopted thing, and no rollback will need the adoption's record.
+      const dropRecord = options.confirm && keys.owner === OwnershipTags.resource().owner && actual.has(ADOPTION_KEY);
+      return {
+        set: [...claimed.changes.set, ...options.record ?? []],
+        remove: dropRecord ? [...claimed.changes.remove, ADOPTION_KEY] : claimed.changes.remove,
+      };
     },
   });
   return result;
@@ -354,10 +385,13 @@ async function deleteFacts(current: Ownership, event: ResourceEvent, ctx: Handle
  * takeover undone or confirmed), logs one line when nothing is to be destroyed, and says whether
  * the caller destroys the thing. A resource that no longer exists is `gone`.
  */
-export async function settleDelete(owned: Owned, event: ResourceEvent, ctx: HandlerContext): Promise<DeleteDecision | { readonly kind: 'gone' }> {
+export async function settleDelete(owned: Owned, event: ResourceEvent, ctx: HandlerContext,
+  restoreAdopted?: (record: AdoptionRecord) => Promise<void>): Promise<DeleteDecision | { readonly kind: 'gone' }> {
   const me = ownerOf(event);
-  const current = await readOwnership(owned.resourceId, owned.keys, ctx);
-  if (!current) return { kind: 'gone' };
+  const tags = await readTags(owned.resourceId, ctx);
+  if (!tags) return { kind: 'gone' };
+  const current = ownershipIn(tags, owned.keys);
+  if (!current.owner && restoreAdopted && tags.has(ADOPTION_KEY)) await settleAdoption(owned, event, tags, ctx, restoreAdopted);
   const facts = needsFacts(current, me) ? await deleteFacts(current, event, ctx) : undefined;
   const decision = decideDelete(current, me, facts);
   const fields = { what: owned.what, resourceId: owned.resourceId, me };

@@ -7,10 +7,12 @@ import {
   DescribeAccountCommand,
   DescribeOrganizationalUnitCommand,
   EnableAWSServiceAccessCommand,
+  ListParentsCommand,
   ListRootsCommand,
+  TagResourceCommand,
 } from '@aws-sdk/client-organizations';
 import { accountCreateEvent, accountProps, runCreate } from './account-support';
-import { createEvent, deleteEvent, Harness, ownerId, raceBefore, setStack, startHarness, tagsOf, updateEvent } from './harness';
+import { createEvent, createMemberAccount, deleteEvent, Harness, ownerId, raceBefore, setStack, startHarness, tagsOf, updateEvent } from './harness';
 import { account } from '../../lambda/account';
 import { handlers } from '../../lambda/index';
 import { UserError } from '../../lambda/shared/errors';
@@ -150,4 +152,63 @@ test('an Update of a deployment that goes on is not undone', async () => {
   await ou.onUpdate(updateEvent(T, id, { Name: 'Delta', ParentId: rootId }, { Name: 'Gamma', ParentId: rootId }, 'Other'), h.context());
   const after = await h.organizations.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: id }));
   expect(after.OrganizationalUnit!.Name).toBe('Delta');
+});
+
+describe('the rollback of an adoption puts back what it changed', () => {
+  const ADOPTED = 'cdk-organizations:adopted';
+  // A name other than the one the account was created with: a request of the same name would count as this resource's own.
+  const parentOf = async (id: string) => (await h.organizations.send(new ListParentsCommand({ ChildId: id }))).Parents![0].Id;
+
+  test('an account made outside the stack, adopted into an OU with tags: the rollback moves it back and restores its tags', async () => {
+    const id = await createMemberAccount(h, 'handmade-rolled-back');
+    await h.organizations.send(new TagResourceCommand({ ResourceId: id, Tags: [{ Key: 'team', Value: 'old' }, { Key: 'outside', Value: 'x' }] }));
+    const ou = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'Adopters' }))).OrganizationalUnit!.Id!;
+    const props = { AccountName: 'declared-rolled-back', Email: 'handmade-rolled-back@example.com', ParentId: ou, Tags: [{ Key: 'team', Value: 'new' }, { Key: 'env', Value: 'prod' }] };
+    const adopted = await runCreate(h, createEvent(ResourceType.ACCOUNT, props, 'Adopted'));
+    expect(adopted.PhysicalResourceId).toBe(id);
+    expect(await parentOf(id)).toBe(ou);
+    expect(await tagsOf(h.organizations, id)).toMatchObject({ team: 'new', env: 'prod', outside: 'x', [ADOPTED]: expect.any(String) });
+
+    await setStack(h, 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
+    const ctx = h.context();
+    await account.onDelete(deleteEvent(ResourceType.ACCOUNT, id, props, 'Adopted'), ctx);
+    expect(ctx.log.lines.map(l => l.message)).toContain('undoing what the adoption changed');
+    expect(await parentOf(id)).toBe(rootId);
+    expect(await tagsOf(h.organizations, id)).toEqual({ team: 'old', outside: 'x' });
+    expect((await describeAccount(id)).State).toBe('ACTIVE');
+  });
+
+  test('removed later (not a rollback), the adopted account stays where and as the stack left it; only the record goes', async () => {
+    const id = await createMemberAccount(h, 'handmade-kept');
+    const ou = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'Keepers' }))).OrganizationalUnit!.Id!;
+    const props = { AccountName: 'declared-kept', Email: 'handmade-kept@example.com', ParentId: ou, Tags: [{ Key: 'team', Value: 'new' }], RemovalAction: 'CLOSE' };
+    await runCreate(h, createEvent(ResourceType.ACCOUNT, props, 'Kept'));
+    await setStack(h, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
+    await account.onDelete(deleteEvent(ResourceType.ACCOUNT, id, props, 'Kept'), h.context());
+    expect(await parentOf(id)).toBe(ou);
+    expect(await tagsOf(h.organizations, id)).toEqual({ team: 'new' });
+    expect((await describeAccount(id)).State).toBe('ACTIVE');
+  });
+
+  test('an Update (the stack kept it) drops the record: no later rollback needs it', async () => {
+    const id = await createMemberAccount(h, 'handmade-updated');
+    const props = { AccountName: 'declared-updated', Email: 'handmade-updated@example.com', Tags: [{ Key: 'team', Value: 'a' }] };
+    await runCreate(h, createEvent(ResourceType.ACCOUNT, props, 'Updated'));
+    expect(await tagsOf(h.organizations, id)).toHaveProperty([ADOPTED]);
+    const next = { ...props, Tags: [{ Key: 'team', Value: 'b' }] };
+    await account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, next, props, 'Updated'), h.context());
+    expect(await tagsOf(h.organizations, id)).toEqual({ team: 'b' });
+  });
+
+  test('an OU made outside the stack, adopted with tags: the rollback restores its tags and never deletes it', async () => {
+    const ouId = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'HandmadeOu', Tags: [{ Key: 'team', Value: 'old' }] })))
+      .OrganizationalUnit!.Id!;
+    const props = { Name: 'HandmadeOu', ParentId: rootId, Tags: [{ Key: 'team', Value: 'new' }, { Key: 'env', Value: 'prod' }] };
+    const ou = handlers[ResourceType.ORGANIZATIONAL_UNIT];
+    await ou.onCreate(createEvent(ResourceType.ORGANIZATIONAL_UNIT, props, 'HandmadeOu'), h.context());
+    expect(await tagsOf(h.organizations, ouId)).toMatchObject({ team: 'new', env: 'prod' });
+    await setStack(h, 'ROLLBACK_IN_PROGRESS');
+    await ou.onDelete(deleteEvent(ResourceType.ORGANIZATIONAL_UNIT, ouId, props, 'HandmadeOu'), h.context());
+    expect(await tagsOf(h.organizations, ouId)).toEqual({ team: 'old' });
+  });
 });

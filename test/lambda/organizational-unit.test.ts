@@ -118,7 +118,8 @@ describe('Create', () => {
     const ctx = h.context();
     const out = await organizationalUnit.onCreate(createEvent(T, { Name: name, ParentId: rootId, Tags: [{ Key: 'a', Value: 'new' }] }), ctx);
     expect(out.PhysicalResourceId).toBe(existing);
-    expect(await tagsOf(existing)).toEqual({ owner: 'someone', a: 'new' });
+    // With the record of what the adoption changed, for a rollback to put back (lambda/shared/adoption.ts).
+    expect(await tagsOf(existing)).toEqual({ 'owner': 'someone', 'a': 'new', 'cdk-organizations:adopted': expect.any(String) });
     expect(ctx.log.lines.map(l => l.message)).toContain('adopting existing organizational unit');
   });
 
