@@ -27,7 +27,22 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'esbuild@0.28.2',
     'aws-sdk-client-mock@4.1.0',
     'aws-sdk-client-mock-jest@4.1.0',
+    // test/nag.test.ts: 2.38.x is the line that runs on aws-cdk-lib 2.257 (3.x fails at run time).
+    'cdk-nag@2.38.2',
+    // The TypeScript runner README.md shows (ts-node fails with TypeScript 7; cdk init writes tsx).
+    'tsx@4.23.15',
   ],
+
+  // The other languages' package names. Nothing is published (release: false): jsii-pacmak needs
+  // these to generate the bindings (`npx projen bindings`).
+  publishToPypi: { distName: 'cdk-organizations', module: 'cdk_organizations' },
+  publishToMaven: {
+    javaPackage: 'dev.cdkorganizations',
+    mavenGroupId: 'dev.cdk-organizations',
+    mavenArtifactId: 'cdk-organizations',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkOrganizations', packageId: 'CdkOrganizations' },
+  publishToGo: { moduleName: 'github.com/cdk-organizations/cdk-organizations-go', packageName: 'cdkorganizations' },
 
   jestOptions: {
     // Snapshots are tripwires: a changed snapshot must fail, never be rewritten silently.
@@ -43,7 +58,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     devdirs: ['test', 'lambda', 'local', 'examples', 'projenrc', '.projenrc.ts'],
   },
   bin: { 'cdk-organizations': 'lib/local/cli.js' },
-  gitignore: ['/assets/', '/cdk.out/', '*.cdk.out/', '/.emulator/'],
+  // test/readme.test.ts runs the README's commands in .readme-*/ (removed after the run).
+  gitignore: ['/assets/', '/cdk.out/', '*.cdk.out/', '/.emulator/', '/.readme-*/'],
 });
 
 for (const pattern of ['/lambda/', '/local/', '/examples/', '/bench/', '/.ci/', '/cdk.out/', '/test-reports/']) {
@@ -53,13 +69,21 @@ for (const pattern of ['/lambda/', '/local/', '/examples/', '/bench/', '/.ci/', 
 // Handlers are bundled once, at build time, into assets/ which ships in the npm package:
 // a user's `cdk synth` needs neither esbuild nor Docker, and asset hashes are the same on every machine.
 const bundle = project.addTask('bundle', {
-  description: 'Type-check the Lambda handlers and bundle them (with the AWS SDK) into assets/handlers',
+  description: 'Type-check the Lambda handlers and bundle them (with the AWS SDK) into assets/handlers, and the policy syntax rules into assets/policy-rules',
   steps: [
     { exec: 'tsc --noEmit -p lambda/tsconfig.json' },
     {
       exec: [
         'esbuild lambda/index.ts --bundle --platform=node --target=node22 --format=cjs --minify',
         '--legal-comments=none --log-level=warning --outfile=assets/handlers/index.js',
+      ].join(' '),
+    },
+    // The policy syntax rules, one table for the constructs and the emulator: local/ cannot import src/,
+    // so the emulator loads this bundle at run time.
+    {
+      exec: [
+        'esbuild src/private/policy-rules.ts --bundle --platform=node --target=node22 --format=cjs',
+        '--legal-comments=none --log-level=warning --outfile=assets/policy-rules/index.js',
       ].join(' '),
     },
   ],
@@ -97,5 +121,15 @@ const demo = project.addTask('demo', {
 });
 demo.spawn(bundle);
 demo.exec('ts-node --transpile-only --project examples/tsconfig.json examples/landing-zone/demo.ts', { receiveArgs: true });
+
+// Packaging Python, Java, .NET and Go needs their registries (PyPI, Maven Central, NuGet), which
+// build machines do not reach: the build packages js only, and `bindings` generates every
+// language's sources offline (test/bindings.test.ts checks the Python ones name the API).
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package:js')!);
+project.addTask('bindings', {
+  description: 'Generate the Python, Java, .NET and Go bindings\' sources into dist/bindings (offline; after compile)',
+  exec: 'jsii-pacmak --code-only --force-target --target python --target java --target dotnet --target go --outdir dist/bindings',
+});
 
 project.synth();

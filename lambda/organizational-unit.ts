@@ -25,8 +25,8 @@ import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import {
-  assertNoOwnershipKeys, bornTags, Claim, MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, OwnershipTags, ownerOf, ownershipIn, settleDelete, syncTagsAndClaim,
-  undoCancelledCreate,
+  assertNoOwnershipKeys, bornTags, Claim, MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, OwnershipTags, ownerOf, ownershipIn, settleDelete,
+  syncTagsAndClaim, undoCancelledCreate,
 } from './shared/ownership';
 import { optionalString, requiredString, tagList } from './shared/properties';
 import { withRetry } from './shared/retry';

@@ -6,3 +6,4 @@ export * from './policy-attachment';
 export * from './enabled-policy-type';
 export * from './aws-service-access';
 export * from './delegated-administrator';
+export * from './provider-settings';

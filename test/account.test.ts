@@ -153,7 +153,8 @@ describe('Account', () => {
     const second = new Stack(app, 'Second');
     for (let i = 0; i < 6; i++) new Account(first, `A${i}`, { accountName: `a${i}`, email: `a${i}@example.com` });
     for (let i = 0; i < 5; i++) new Account(second, `B${i}`, { accountName: `b${i}`, email: `b${i}@example.com` });
-    for (const account of Object.values<any>(Template.fromStack(second).findResources(ResourceType.ACCOUNT))) expect(account.DependsOn).toBeUndefined();
+    const accounts = Object.values<any>(Template.fromStack(second).findResources(ResourceType.ACCOUNT));
+    for (const account of accounts) expect(account.DependsOn).toBeUndefined();
   });
 
   test('with the Organization in the app, an account comes after it and after trusted access for renames', () => {

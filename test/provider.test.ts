@@ -2,7 +2,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { Account, Organization, OrganizationalUnit, Policy, PolicyContent, PolicyType } from '../src';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { Account, Organization, OrganizationalUnit, Policy, PolicyContent, PolicyType, ProviderSettings, ProviderSettingsProps } from '../src';
 import { ResourceType } from '../src/private/contract';
 import { ACCOUNT_ACTIONS, CLOUDFORMATION_ACTIONS, ORGANIZATIONS_ACTIONS, QUERY_INTERVAL, TOTAL_TIMEOUT } from '../src/private/provider';
 
@@ -19,8 +24,10 @@ function overhead(stack: Stack): Record<string, number> {
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 /** A stack with the organization, `ous` OUs with an account each, and an SCP attached to each OU. */
-function landingZone(ous: number, app = new App()): Stack {
-  const stack = new Stack(app, 'LandingZone');
+type Settings = (stack: Stack) => ProviderSettingsProps;
+function landingZone(ous: number, app = new App(), settings?: Settings, env?: { region?: string; account?: string }): Stack {
+  const stack = new Stack(app, 'LandingZone', { env });
+  if (settings) ProviderSettings.configure(stack, settings(stack));
   const organization = new Organization(stack, 'Organization');
   const policy = new Policy(stack, 'DenyLeave', {
     policyName: 'deny-leave',
@@ -84,6 +91,16 @@ describe('fixed template overhead', () => {
     const resources = (stack: Stack) => Object.keys(Template.fromStack(stack).toJSON().Resources).length;
     expect(resources(landingZone(1))).toBe(20);
     expect(resources(landingZone(50))).toBe(118);
+  });
+
+  test('the figures README.md gives with the feature flags cdk init writes: 26 and 124 (a log group per function), 21 with logRetention', () => {
+    const cdkInit = () => new App({ context: { ...cxapi.NEW_PROJECT_DEFAULT_CONTEXT, ...cxapi.CURRENTLY_RECOMMENDED_FLAGS } });
+    const resources = (stack: Stack) => Object.keys(Template.fromStack(stack).toJSON().Resources).length;
+    expect(resources(landingZone(1, cdkInit()))).toBe(26);
+    expect(resources(landingZone(50, cdkInit()))).toBe(124);
+    Template.fromStack(landingZone(1, cdkInit())).resourceCountIs('AWS::Logs::LogGroup', 6);
+    expect(resources(landingZone(1, cdkInit(), () => ({ logRetention: logs.RetentionDays.ONE_YEAR })))).toBe(21);
+    expect(resources(landingZone(1, new App(), () => ({ logRetention: logs.RetentionDays.ONE_YEAR })))).toBe(21);
   });
 
   test('one CloudFormation resource per organization, OU, account and policy', () => {
@@ -199,5 +216,131 @@ describe('handler functions', () => {
     expect(first).toHaveLength(2);
     expect(first[0].S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
     expect(codeOf(landingZone(1))).toEqual(first);
+  });
+});
+
+describe('provider settings', () => {
+  const functions = (stack: Stack) => Object.values<any>(Template.fromStack(stack).findResources('AWS::Lambda::Function'));
+  const ours = (stack: Stack) => functions(stack).filter(f => /^index\./.test(f.Properties.Handler));
+
+  test('with none, nothing changes: no log group, no VPC, no reserved concurrency, a waiter that does not log', () => {
+    const stack = landingZone(1);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Logs::LogGroup', 0);
+    for (const f of functions(stack)) {
+      expect(f.Properties.VpcConfig).toBeUndefined();
+      expect(f.Properties.ReservedConcurrentExecutions).toBeUndefined();
+      expect(f.Properties.LoggingConfig?.LogGroup).toBeUndefined();
+    }
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { LoggingConfiguration: Match.absent() });
+  });
+
+  test('logRetention: one log group with that retention, used by every provider function', () => {
+    const stack = landingZone(1, new App(), () => ({ logRetention: logs.RetentionDays.ONE_YEAR }));
+    const template = Template.fromStack(stack);
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    expect(Object.values<any>(groups).map(g => g.Properties.RetentionInDays)).toEqual([365]);
+    const [groupId] = Object.keys(groups);
+    expect(functions(stack)).toHaveLength(6);
+    for (const f of functions(stack)) expect(f.Properties.LoggingConfig.LogGroup).toEqual({ Ref: groupId });
+  });
+
+  test('logGroup: the user\'s log group, for every provider function', () => {
+    const stack = landingZone(1, new App(), s => ({ logGroup: new logs.LogGroup(s, 'Mine', { logGroupName: 'organizations-provider' }) }));
+    Template.fromStack(stack).resourceCountIs('AWS::Logs::LogGroup', 1);
+    for (const f of functions(stack)) expect(f.Properties.LoggingConfig.LogGroup.Ref).toMatch(/^Mine/);
+  });
+
+  test('runtime: the functions that run our handlers (the framework keeps its own)', () => {
+    const stack = landingZone(1, new App(), () => ({ runtime: lambda.Runtime.NODEJS_24_X }));
+    expect(ours(stack).map(f => f.Properties.Runtime)).toEqual(['nodejs24.x', 'nodejs24.x']);
+  });
+
+  test('vpc, vpcSubnets and securityGroups: every provider function runs in the VPC', () => {
+    const stack = landingZone(1, new App(), s => {
+      const vpc = new ec2.Vpc(s, 'Vpc', { maxAzs: 2, natGateways: 1 });
+      return { vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, securityGroups: [new ec2.SecurityGroup(s, 'Sg', { vpc })] };
+    });
+    expect(functions(stack)).toHaveLength(6);
+    for (const f of functions(stack)) {
+      expect(f.Properties.VpcConfig.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^Sg/), 'GroupId'] }]);
+      expect(f.Properties.VpcConfig.SubnetIds).toHaveLength(2);
+    }
+  });
+
+  test('reservedConcurrentExecutions: on the functions that run our handlers', () => {
+    const stack = landingZone(1, new App(), () => ({ reservedConcurrentExecutions: 10 }));
+    expect(ours(stack).map(f => f.Properties.ReservedConcurrentExecutions)).toEqual([10, 10]);
+  });
+
+  test('waiterLogging: the waiter state machine logs with those options', () => {
+    const stack = landingZone(1, new App(), s => ({ waiterLogging: { level: sfn.LogLevel.ALL, destination: new logs.LogGroup(s, 'Waiter') } }));
+    Template.fromStack(stack).hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: { Level: 'ALL', Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Waiter'), 'Arn'] } } }] },
+    });
+  });
+
+  test('settings of the app apply to its stacks; a stack\'s own win', () => {
+    const app = new App();
+    ProviderSettings.configure(app, { reservedConcurrentExecutions: 3 });
+    const inherits = landingZone(1, app);
+    const own = new Stack(app, 'Own');
+    ProviderSettings.configure(own, { reservedConcurrentExecutions: 7 });
+    new OrganizationalUnit(own, 'Ou', { organizationalUnitName: 'Ou', parent: OrganizationalUnit.fromOrganizationalUnitId(own, 'Parent', 'ou-abcd-12345678') });
+    expect(ours(inherits).map(f => f.Properties.ReservedConcurrentExecutions)).toEqual([3, 3]);
+    expect(ours(own).map(f => f.Properties.ReservedConcurrentExecutions)).toEqual([7]);
+  });
+
+  describe('refused, with the prop, the rule and the value', () => {
+    const configure = (settings: (stack: Stack) => ProviderSettingsProps) => () => {
+      const stack = new Stack(new App(), 'S');
+      ProviderSettings.configure(stack, settings(stack));
+    };
+    test.each<[string, (stack: Stack) => ProviderSettingsProps, RegExp]>([
+      ['logGroup and logRetention', s => ({ logGroup: new logs.LogGroup(s, 'L'), logRetention: logs.RetentionDays.ONE_DAY }), /either logGroup or logRetention, not both/],
+      ['vpcSubnets without vpc', () => ({ vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } }), /vpcSubnets needs vpc/],
+      ['securityGroups without vpc', s => ({ securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(s, 'Sg', 'sg-12345678')] }), /securityGroups needs vpc/],
+      ['reserved concurrency 0', () => ({ reservedConcurrentExecutions: 0 }), /reservedConcurrentExecutions must be an integer of 1 or more .*got 0/],
+      ['reserved concurrency 1.5', () => ({ reservedConcurrentExecutions: 1.5 }), /reservedConcurrentExecutions .*got 1\.5/],
+      ['a Node.js runtime older than the bundle', () => ({ runtime: lambda.Runtime.NODEJS_20_X }), /runtime must be a Node\.js runtime of version 22 or later .*got nodejs20\.x/],
+      ['a runtime that is not Node.js', () => ({ runtime: lambda.Runtime.PYTHON_3_13 }), /runtime must be a Node\.js runtime .*got python3\.13/],
+    ])('%s', (_, settings, message) => {
+      expect(configure(settings)).toThrow(message);
+    });
+
+    test('settings given after the first construct (the providers exist already)', () => {
+      const stack = landingZone(1);
+      expect(() => ProviderSettings.configure(stack, { reservedConcurrentExecutions: 2 }))
+        .toThrow(/must come before the first cdk-organizations construct .*LandingZone\/OrganizationsProvider/);
+    });
+
+    test('two settings objects for one stack', () => {
+      const stack = new Stack(new App(), 'S');
+      ProviderSettings.configure(stack, {});
+      expect(() => ProviderSettings.configure(stack, { reservedConcurrentExecutions: 2 })).toThrow(/already called for this scope/);
+    });
+
+    test('a scope that is neither a stack nor an app or stage', () => {
+      const stack = new Stack(new App(), 'S');
+      expect(() => ProviderSettings.configure(new OrganizationalUnit(stack, 'Ou', { organizationalUnitName: 'x', parent: OrganizationalUnit.fromOrganizationalUnitId(stack, 'P', 'ou-abcd-12345678') }), {}))
+        .toThrow(/must be a Stack, a Stage or the App, got S\/Ou/);
+    });
+  });
+});
+
+describe('partitions', () => {
+  /** Every string of the template that names an ARN, with the partition literal in it. */
+  const literalArns = (stack: Stack) => JSON.stringify(Template.fromStack(stack).toJSON()).match(/arn:aws[a-z-]*:[^"]*/g) ?? [];
+
+  test.each([undefined, 'us-east-1', 'cn-north-1', 'us-gov-west-1'])('no ARN the constructs build hard-codes a partition (stack region %s)', region => {
+    const stack = landingZone(1, new App(), () => ({ logRetention: logs.RetentionDays.ONE_MONTH }), region ? { region, account: '111111111111' } : undefined);
+    expect(literalArns(stack)).toEqual([]);
+  });
+
+  test('ARNs take the partition of the region they deploy to (AWS::Partition)', () => {
+    const template = JSON.stringify(Template.fromStack(landingZone(1)).toJSON());
+    // The handlers' CloudFormation statement and the managed policy of their roles.
+    expect(template).toContain('{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":cloudformation:"');
+    expect(template).toContain('{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]]}');
   });
 });

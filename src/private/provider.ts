@@ -12,12 +12,15 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, Stack, Stage, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { ResourceType, ResourceTypeName } from './contract';
+import { fail } from './validation';
+import type { ProviderSettingsProps } from '../provider-settings';
 
 /** The bundled handlers: `<package root>/assets/handlers`, from src/private (ts-jest) and lib/private (the package) alike. */
 export const HANDLER_ASSET_PATH = path.join(__dirname, '..', '..', 'assets', 'handlers');
@@ -109,6 +112,97 @@ export const ACCOUNT_ACTIONS = ['account:GetAccountInformation', 'account:PutAcc
  */
 export const CLOUDFORMATION_ACTIONS = ['cloudformation:DescribeStackResource', 'cloudformation:DescribeStacks'];
 
+/** The handlers are bundled for this Node.js version (esbuild's `--target=node22`). */
+const MIN_NODE_MAJOR = 22;
+
+/** The settings given to each scope (a stack, stage or app) by `ProviderSettings.configure`. */
+const SETTINGS = new WeakMap<IConstruct, { settings: ProviderSettingsProps }>();
+
+/** Records `settings` for `scope`, after checking them; see `ProviderSettings.configure`. */
+export function configureProviders(scope: IConstruct, settings: ProviderSettingsProps): void {
+  if (!Stack.isStack(scope) && !Stage.isStage(scope)) {
+    fail(scope, `ProviderSettings.configure: the scope must be a Stack, a Stage or the App, got ${scope.node.path}.`);
+  }
+  if (SETTINGS.has(scope)) {
+    fail(scope, 'ProviderSettings.configure was already called for this scope: give all the settings in one call (one object per stack or app).');
+  }
+  const existing = scope.node.findAll().find(c => c instanceof OrganizationsProvider);
+  if (existing) {
+    fail(scope, `ProviderSettings.configure must come before the first cdk-organizations construct of the scope: the providers already exist at ${existing.node.path}. `
+      + 'Call it right after creating the stack (or app).');
+  }
+  const where = 'ProviderSettings';
+  if (settings.logGroup && settings.logRetention !== undefined) {
+    fail(scope, `${where}: give either logGroup or logRetention, not both (logRetention creates the log group; set the retention of your own logGroup on it).`);
+  }
+  if (!settings.vpc && (settings.vpcSubnets || settings.securityGroups)) {
+    fail(scope, `${where}: ${settings.vpcSubnets ? 'vpcSubnets' : 'securityGroups'} needs vpc: give the VPC the functions run in.`);
+  }
+  const reserved = settings.reservedConcurrentExecutions;
+  if (reserved !== undefined && !Token.isUnresolved(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
+    fail(scope, `${where}: reservedConcurrentExecutions must be an integer of 1 or more (0 would stop every handler), got ${reserved}.`);
+  }
+  const runtime = settings.runtime;
+  if (runtime) {
+    const major = Number(/^nodejs(\d+)\.x$/.exec(runtime.name)?.[1]);
+    if (runtime.family !== lambda.RuntimeFamily.NODEJS || !(major >= MIN_NODE_MAJOR)) {
+      fail(scope, `${where}: runtime must be a Node.js runtime of version ${MIN_NODE_MAJOR} or later (the handlers are bundled for Node.js ${MIN_NODE_MAJOR}), got ${runtime.name}.`);
+    }
+  }
+  SETTINGS.set(scope, { settings });
+}
+
+/** The settings of the stack: its own, else those of the nearest stage or app that has some. */
+function settingsOf(stack: Stack): ProviderSettingsProps {
+  for (const scope of [...stack.node.scopes].reverse()) {
+    const entry = SETTINGS.get(scope);
+    if (entry) return entry.settings;
+  }
+  return {};
+}
+
+/**
+ * A cdk-nag rule the providers do not follow, and why: recorded as the `cdk_nag` metadata that
+ * cdk-nag reads (the library does not depend on cdk-nag).
+ */
+interface NagSuppression {
+  readonly id: string;
+  readonly reason: string;
+  /** The findings of the rule this covers (`Resource::*`, ...), or all of them. */
+  readonly applies_to?: ReadonlyArray<string | { regex: string }>;
+}
+
+/** Adds suppressions to the `cdk_nag` metadata of `resource`, keeping those already there. */
+function suppressNag(resource: CfnResource, suppressions: NagSuppression[]): void {
+  const metadata = resource.getMetadata('cdk_nag') ?? {};
+  const rules: NagSuppression[] = [...(metadata.rules_to_suppress ?? [])];
+  for (const suppression of suppressions) {
+    if (!rules.some(r => JSON.stringify(r) === JSON.stringify(suppression))) rules.push(suppression);
+  }
+  resource.addMetadata('cdk_nag', { ...metadata, rules_to_suppress: rules });
+}
+
+const BASIC_EXECUTION_ROLE = 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+/** The provider framework's grants to invoke our functions' versions and aliases (`<function arn>:*`). */
+const INVOKE_VERSIONS = { regex: '/^Resource::<.*\\.Arn>:\\*$/' };
+
+const REASONS = {
+  basicExecution: 'AWSLambdaBasicExecutionRole only lets the function write its own logs; it is the policy the Lambda and provider framework documentation give',
+  inlinePolicy: 'The policy is the role\'s own (inline): it lives and dies with the role, is attached nowhere else, and costs no separate resource per stack',
+  runtime: 'The runtime is pinned so that templates do not change with the CDK version: Node.js 22 for the handlers (ProviderSettings runtime changes it) and the provider framework\'s own choice for its functions',
+  concurrency: 'A deployment runs a few invocations at a time; reserved concurrency would take capacity from the account\'s unreserved pool, which Lambda keeps at 100 at least, so it is opt-in (ProviderSettings reservedConcurrentExecutions)',
+  dlq: 'CloudFormation and the provider framework report every failure to the stack operation, which fails and rolls back; an event parked in a dead-letter queue would never be replayed',
+  vpc: 'The functions call only public AWS APIs (Organizations, Account Management, CloudFormation, Lambda, Step Functions) and hold no data; running them in a VPC is opt-in (ProviderSettings vpc)',
+  tracing: 'Each deployment makes a handful of invocations whose outcome CloudFormation reports; X-Ray tracing would add cost and no diagnosis the logs do not give',
+  memory: 'The provider framework\'s functions only relay events to ours and to CloudFormation; the framework sizes them itself',
+  wildcard: 'AWS Organizations ids are known only once created, and the policy must not grow with the number of constructs: the actions are exactly those the handlers call (see README, Deploying to AWS)',
+  stackWildcard: 'Read-only CloudFormation calls on the stacks of this account and region: the handlers ask about the stack of the operation they serve, whose name is known only at deployment',
+  frameworkInvoke: 'The provider framework grants itself the invocation of the functions it calls, versions and aliases included (<function arn>:*)',
+  logEncryption: 'The handlers log request and resource ids and AWS error messages, no secrets; CloudWatch Logs encrypts every log group at rest, and a KMS key would add a key, its policy and a monthly cost to each stack',
+  logDelivery: 'Step Functions log delivery (logs:CreateLogDelivery, logs:PutResourcePolicy and the like) takes no resource but "*"; the provider framework grants it when waiter logging is on',
+  waiterLogging: 'The waiter\'s executions stay in the Step Functions history; logging every event is opt-in (ProviderSettings waiterLogging)',
+};
+
 /**
  * The providers of one stack. Use {@link OrganizationsProvider.serviceToken}; everything else is
  * created on demand.
@@ -132,21 +226,56 @@ export class OrganizationsProvider extends Construct {
   private _frameworkOnEventRole?: iam.Role;
   private _sync?: cr.Provider;
   private _async?: cr.Provider;
+  private _logGroup?: logs.ILogGroup;
+  private readonly settings: ProviderSettingsProps;
 
-  private constructor(scope: Construct, id: string) {
+  private constructor(scope: Stack, id: string) {
     super(scope, id);
+    this.settings = settingsOf(scope);
+  }
+
+  /** The provider framework's settings that come from ProviderSettings (those it has). */
+  private get frameworkSettings(): Partial<cr.ProviderProps> {
+    const { vpc, vpcSubnets, securityGroups } = this.settings;
+    return {
+      logGroup: this.logGroup,
+      vpc,
+      vpcSubnets,
+      securityGroups,
+    };
+  }
+
+  /** The log group of every function: the user's, one created with the given retention, or none (Lambda's default). */
+  private get logGroup(): logs.ILogGroup | undefined {
+    if (this.settings.logGroup) return this.settings.logGroup;
+    if (this.settings.logRetention === undefined) return undefined;
+    this._logGroup ??= new logs.LogGroup(this, 'Logs', { retention: this.settings.logRetention });
+    return this._logGroup;
   }
 
   private get syncProvider(): cr.Provider {
-    this._sync ??= new cr.Provider(this, 'Sync', {
-      onEventHandler: this.onEventFunction,
-      frameworkOnEventRole: this.frameworkOnEventRole,
-    });
+    if (!this._sync) {
+      this._sync = new cr.Provider(this, 'Sync', {
+        onEventHandler: this.onEventFunction,
+        frameworkOnEventRole: this.frameworkOnEventRole,
+        ...this.frameworkSettings,
+      });
+      this.suppressNagFindings();
+    }
     return this._sync;
   }
 
   private get asyncProvider(): cr.Provider {
-    this._async ??= new cr.Provider(this, 'Async', {
+    if (!this._async) {
+      this._async = this.createAsyncProvider();
+      this.suppressNagFindings();
+    }
+    return this._async;
+  }
+
+  private createAsyncProvider(): cr.Provider {
+    const { waiterLogging } = this.settings;
+    return new cr.Provider(this, 'Async', {
       onEventHandler: this.onEventFunction,
       isCompleteHandler: this.handlerFunction('IsComplete', 'index.isComplete', IS_COMPLETE_TIMEOUT,
         'cdk-organizations: polls account creation and closure, and policy type enablement'),
@@ -155,8 +284,72 @@ export class OrganizationsProvider extends Construct {
       frameworkOnEventRole: this.frameworkOnEventRole,
       // One role for the framework's isComplete and onTimeout functions (by default each has its own).
       frameworkCompleteAndTimeoutRole: this.frameworkRole('FrameworkIsCompleteRole', 'the provider framework\'s isComplete and onTimeout functions'),
+      ...this.frameworkSettings,
+      ...(waiterLogging ? { waiterStateMachineLogOptions: waiterLogging, disableWaiterStateMachineLogging: false } : {}),
     });
-    return this._async;
+  }
+
+  /**
+   * What cdk-nag's AwsSolutions, NIST 800-53 R5 and Serverless packs report on the providers with
+   * the default settings, and why each is so: suppressed on each resource with its reason. Run after
+   * each provider is created (the later one adds resources and grants).
+   */
+  private suppressNagFindings(): void {
+    for (const construct of this.node.findAll()) {
+      if (!(construct instanceof CfnResource)) continue;
+      switch (construct.cfnResourceType) {
+        case 'AWS::IAM::Role': {
+          // The roles of our functions and of the framework's functions, not the waiter's own.
+          if (construct.node.scope?.node.scope !== this) break;
+          suppressNag(construct, [
+            { id: 'AwsSolutions-IAM4', reason: REASONS.basicExecution, applies_to: [BASIC_EXECUTION_ROLE] },
+            ...(construct.node.scope === this._role ? [
+              { id: 'AwsSolutions-IAM5', reason: REASONS.wildcard, applies_to: ['Resource::*'] },
+              { id: 'AwsSolutions-IAM5', reason: REASONS.stackWildcard, applies_to: ['Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/*'] },
+              { id: 'Serverless-LambdaStarPermissions', reason: REASONS.wildcard },
+              { id: 'NIST.800.53.R5-IAMNoInlinePolicy', reason: REASONS.inlinePolicy },
+            ] : []),
+          ]);
+          break;
+        }
+        case 'AWS::IAM::Policy':
+          suppressNag(construct, [
+            { id: 'AwsSolutions-IAM5', reason: REASONS.frameworkInvoke, applies_to: [INVOKE_VERSIONS] },
+            // The waiter's logging permissions (Step Functions' log delivery).
+            ...(this.settings.waiterLogging && construct.node.path.includes('/waiter-state-machine/')
+              ? [{ id: 'AwsSolutions-IAM5', reason: REASONS.logDelivery, applies_to: ['Resource::*'] }] : []),
+            { id: 'NIST.800.53.R5-IAMNoInlinePolicy', reason: REASONS.inlinePolicy },
+          ]);
+          break;
+        case 'AWS::Lambda::Function': {
+          // Ours: OnEvent and IsComplete, direct children; the framework's are under Sync and Async.
+          const ours = construct.node.scope?.node.scope === this;
+          suppressNag(construct, [
+            { id: 'AwsSolutions-L1', reason: REASONS.runtime },
+            { id: 'Serverless-LambdaLatestVersion', reason: REASONS.runtime },
+            ...(this.settings.reservedConcurrentExecutions === undefined || !ours
+              ? [{ id: 'NIST.800.53.R5-LambdaConcurrency', reason: REASONS.concurrency }] : []),
+            { id: 'NIST.800.53.R5-LambdaDLQ', reason: REASONS.dlq },
+            { id: 'Serverless-LambdaDLQ', reason: REASONS.dlq },
+            ...(this.settings.vpc ? [] : [{ id: 'NIST.800.53.R5-LambdaInsideVPC', reason: REASONS.vpc }]),
+            { id: 'Serverless-LambdaTracing', reason: REASONS.tracing },
+            ...(ours ? [] : [{ id: 'Serverless-LambdaDefaultMemorySize', reason: REASONS.memory }]),
+          ]);
+          break;
+        }
+        case 'AWS::Logs::LogGroup':
+          // With the feature flags `cdk init` writes, each function has a CDK-managed log group.
+          suppressNag(construct, [{ id: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted', reason: REASONS.logEncryption }]);
+          break;
+        case 'AWS::StepFunctions::StateMachine':
+          suppressNag(construct, [
+            ...(this.settings.waiterLogging ? [] : [{ id: 'AwsSolutions-SF1', reason: REASONS.waiterLogging }]),
+            { id: 'AwsSolutions-SF2', reason: REASONS.tracing },
+            { id: 'Serverless-StepFunctionStateMachineXray', reason: REASONS.tracing },
+          ]);
+          break;
+      }
+    }
   }
 
   private get onEventFunction(): lambda.Function {
@@ -221,11 +414,16 @@ export class OrganizationsProvider extends Construct {
       code: lambda.Code.fromAsset(HANDLER_ASSET_PATH),
       handler,
       // Explicit, so that templates do not depend on region facts or on the CDK version's default.
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: this.settings.runtime ?? lambda.Runtime.NODEJS_22_X,
       timeout,
       memorySize: 256,
       role: this.role,
       description,
+      logGroup: this.logGroup,
+      vpc: this.settings.vpc,
+      vpcSubnets: this.settings.vpcSubnets,
+      securityGroups: this.settings.securityGroups,
+      reservedConcurrentExecutions: this.settings.reservedConcurrentExecutions,
     });
   }
 }
