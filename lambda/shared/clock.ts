@@ -1,8 +1,9 @@
 /**
- * Durations as the handlers measure them. On AWS a second is a second; in a rehearsal the local
- * deployer runs the handlers against an emulator whose simulated time passes faster (or slower)
- * than real time, and sets {@link HandlerEnv.TIME_SCALE}: a create timeout of 45 minutes then
- * lasts 45 simulated minutes, as it would on AWS, whatever the time scale.
+ * Durations as the handlers measure them. On AWS a second is a second. A rehearsal whose emulator
+ * runs simulated time at another pace sets {@link HandlerEnv.TIME_SCALE}: a create timeout of 45
+ * minutes then lasts 45 simulated minutes, as it would on AWS, whatever the time scale. (The local
+ * deployer does not set it yet: at small time scales the machine's own processing time, which the
+ * emulator's clock does not simulate, would make every timeout fire.)
  */
 import { HandlerEnv } from '../../src/private/contract';
 
