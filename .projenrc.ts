@@ -62,6 +62,18 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['/assets/', '/cdk.out/', '*.cdk.out/', '/.emulator/', '/.readme-*/'],
 });
 
+// The boundaries CONTRIBUTING.md describes: the handlers share only the contract with the
+// constructs, and the local tools reach neither except through the built assets.
+project.eslint?.addRules({
+  'import/no-restricted-paths': ['error', {
+    zones: [
+      { target: './lambda', from: './src', except: ['./private/contract.ts'], message: 'lambda/ imports only src/private/contract.ts from src/.' },
+      { target: './local', from: './src', message: 'local/ loads what it needs from the built assets, not from src/.' },
+      { target: './local', from: './lambda', message: 'local/ runs the bundled handlers (assets/handlers), not lambda/.' },
+    ],
+  }],
+});
+
 for (const pattern of ['/lambda/', '/local/', '/examples/', '/bench/', '/.ci/', '/cdk.out/', '/test-reports/']) {
   project.addPackageIgnore(pattern);
 }
