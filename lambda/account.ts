@@ -369,7 +369,7 @@ async function reconcileCreate(spec: AccountSpec, me: string, startedAt: number,
     ctx.log('waiting for a free creation slot', { inProgress: running.length });
     return { kind: 'waiting' };
   }
-  return submitCreate(spec, me, ctx);
+  return submitCreate(spec, me, ctx, poll);
 }
 
 /**
@@ -409,10 +409,17 @@ async function settleExisting(spec: AccountSpec, me: string, startedAt: number, 
   return adopt(existing, spec, me, owner, ctx, tags);
 }
 
-async function submitCreate(spec: AccountSpec, me: string, ctx: HandlerContext): Promise<CreateProgress> {
+/**
+ * onCreate waits out throttling for up to this long (CreateAccount refills one call every 10 s):
+ * the request id it then hands to isComplete makes every poll one DescribeCreateAccountStatus,
+ * whereas a poll without it must look for the request and the account again.
+ */
+const SUBMIT_PATIENCE_MS = 30_000;
+
+async function submitCreate(spec: AccountSpec, me: string, ctx: HandlerContext, poll: boolean): Promise<CreateProgress> {
   ctx.log('CreateAccount', { accountName: spec.accountName });
   try {
-    // One cheap attempt per poll: a refusal is retried by the next poll, not by sleeping here.
+    // In a poll, one cheap attempt: a refusal is retried by the next poll, not by sleeping here.
     const out = await withRetry(() => ctx.organizations.send(new CreateAccountCommand({
       Email: spec.email,
       AccountName: spec.accountName,
@@ -420,7 +427,7 @@ async function submitCreate(spec: AccountSpec, me: string, ctx: HandlerContext):
       IamUserAccessToBilling: spec.iamUserAccessToBilling,
       // Born owned: a retry recognises its own account, and Delete may remove or close it.
       Tags: [...spec.tags, ...bornTags(me, ctx)],
-    })), { deadline: Math.min(ctx.deadline, Date.now() + realMs(1_000)) });
+    })), { deadline: Math.min(ctx.deadline, Date.now() + realMs(poll ? 1_000 : SUBMIT_PATIENCE_MS)) });
     const requestId = out.CreateAccountStatus?.Id;
     ctx.log('CreateAccount accepted', { requestId });
     return { kind: 'waiting', requestId };
