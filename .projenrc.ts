@@ -127,6 +127,19 @@ project.addTask('cli', {
   receiveArgs: true,
 });
 
+// Long runs of their own, not part of the test command (a seeded quick mode of each runs in the tests):
+// randomized lifecycles of app versions under faults, and the local deployer killed at random points.
+project.addTask('soak', {
+  description: 'Randomized app versions and deploy sequences with faults against the emulator (--lifecycles N --seed S)',
+  exec: 'ts-node --transpile-only --project test/tsconfig.json test/soak/cli.ts',
+  receiveArgs: true,
+}).prependSpawn(bundle);
+project.addTask('kill-soak', {
+  description: 'Kill the local deployer at random points of creations, updates and rollbacks, then recover (--kills N --seed S)',
+  exec: 'ts-node --transpile-only --project test/tsconfig.json test/deployer/kill-soak.ts',
+  receiveArgs: true,
+}).prependSpawn(bundle);
+
 // The README's first command: a landing zone deployed, changed and printed against the local emulator.
 const demo = project.addTask('demo', {
   description: 'Deploy the example landing zone to a local emulator, print it, then apply its second version',

@@ -3,6 +3,8 @@
  * `cdk-organizations <command>`: the local emulator and the local deployer.
  * In a checkout: `npm run --silent cli -- <command> ...`.
  */
+import { parseArgs } from 'util';
+
 const USAGE = `Usage: cdk-organizations <command> [options]
 
 Commands:
@@ -10,9 +12,11 @@ Commands:
   deploy     Deploy a synthesized CDK app (cdk.out) against an emulator
   destroy    Destroy stacks deployed with 'deploy'
   tree       Print the organization of an emulator as a tree
+
+'cdk-organizations <command> --help' describes the options of a command.
 `;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'emulator':
@@ -22,17 +26,29 @@ async function main(argv: string[]): Promise<number> {
     case 'tree':
       return (await import('./deployer/cli')).main(command, rest);
     case undefined:
-    case '-h':
-    case '--help':
-      process.stdout.write(USAGE);
-      return command ? 0 : 1;
-    default:
-      process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}`);
+      process.stderr.write(USAGE);
       return 1;
+    default:
+      break;
   }
+  if (!command.startsWith('-')) {
+    process.stderr.write(`Unknown command '${command}'.\n\n${USAGE}`);
+    return 1;
+  }
+  // Options before any command: only --help, strictly.
+  try {
+    parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+  } catch (error) {
+    process.stderr.write(`cdk-organizations: ${(error as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  process.stdout.write(USAGE);
+  return 0;
 }
 
-main(process.argv.slice(2)).then(
-  code => { process.exitCode = code; },
-  error => { process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`); process.exitCode = 1; },
-);
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    code => { process.exitCode = code; },
+    error => { process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`); process.exitCode = 1; },
+  );
+}

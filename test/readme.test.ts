@@ -121,6 +121,8 @@ const COMMANDS: Record<string, Plan> = {
   'npx jest test/lambda': { skip: 'part of the test task that runs this test' },
   'npm run --silent cli -- emulator --port 0': { run: 'server' },
   'npx tsx bench/accounts.ts 20 0.005': { skip: 'a benchmark: it prints figures and asserts nothing' },
+  'npm run soak -- --lifecycles 200 --seed 1': { skip: 'a long run (about 20 s a lifecycle); test/soak/soak.test.ts runs its seeded quick mode' },
+  'npm run kill-soak -- --kills 50 --seed 1': { skip: 'a long run (about 15 minutes); test/deployer/kill-soak.test.ts runs its seeded quick mode' },
   'npx cdk bootstrap aws://111111111111/us-east-1': { skip: 'needs AWS credentials of a management account' },
   'npx cdk deploy Organization': { skip: 'needs AWS credentials of a management account; the local deployer walkthrough deploys the same app to the emulator' },
   'npx projen bindings': { skip: 'test/bindings.test.ts generates the same sources (Python and Java) and checks them' },

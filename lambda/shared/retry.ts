@@ -4,8 +4,8 @@ import { HandlerEnv } from '../../src/private/contract';
 
 /**
  * Errors that mean "try again shortly", never "failed": Organizations' throttling, conflicts and
- * internal errors, Account Management's (`TooManyRequestsException`, `InternalServerException`)
- * and CloudFormation's throttling (`Throttling`).
+ * internal errors, Account Management's (`TooManyRequestsException`, `InternalServerException`,
+ * and `ConflictException` for a concurrent change) and CloudFormation's throttling (`Throttling`).
  */
 export const RETRYABLE_ERRORS = [
   'TooManyRequestsException',
@@ -13,6 +13,7 @@ export const RETRYABLE_ERRORS = [
   'ServiceException',
   'ThrottlingException',
   'InternalServerException',
+  'ConflictException',
   'Throttling',
 ];
 

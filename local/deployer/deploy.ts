@@ -3,10 +3,11 @@
  * run each stack's operation against the emulator, one stack at a time in dependency order (the
  * cdk CLI's default), stopping at the first stack that fails.
  */
+import { randomUUID } from 'crypto';
 import * as os from 'os';
 import * as path from 'path';
 import { AssemblyStack, CloudAssembly, readAssembly, synthesize } from './assembly';
-import { deployStack, destroyStack, RunContext, StackEvent, StackResult } from './engine';
+import { ACTIVE_RUNS, continueUpdateRollback, deployStack, destroyStack, RunContext, StackEvent, StackResult } from './engine';
 import { CodeStore, LambdaService } from './lambda';
 import { EmulatorAdmin, StackDocument } from './store';
 
@@ -29,11 +30,32 @@ export interface RunOptions {
   readonly onLog?: (functionName: string, line: string) => void;
   /** Called with the app command's output. */
   readonly onSynthOutput?: (chunk: string) => void;
+  /**
+   * Abort it to interrupt the run as Ctrl-C does: no new resource operation starts, those in flight
+   * finish, an update rolls back (CloudFormation's CancelUpdateStack), a creation or a deletion
+   * pauses (the next run carries it on), and no further stack starts.
+   */
+  readonly interrupt?: AbortSignal;
 }
 
 export interface DeployOptions extends RunOptions {
   /** Template parameter values: `{ Name: value }` for every stack, or `{ 'Stack:Name': value }` for one. */
   readonly parameters?: Readonly<Record<string, string>>;
+  /**
+   * CloudFormation's ContinueUpdateRollback: stacks in UPDATE_ROLLBACK_FAILED finish their rollback
+   * (nothing is deployed). Needs `stacks` or `app`. @default false
+   */
+  readonly continueRollback?: boolean;
+  /** With `continueRollback`: logical ids taken as rolled back as they are (ResourcesToSkip). */
+  readonly resourcesToSkip?: readonly string[];
+}
+
+export interface DestroyOptions extends RunOptions {
+  /**
+   * CloudFormation's DeleteStack RetainResources, for a stack in DELETE_FAILED or ROLLBACK_FAILED:
+   * these logical ids are kept as they are, and the stack is deleted.
+   */
+  readonly retainResources?: readonly string[];
 }
 
 export interface RunResult {
@@ -44,15 +66,20 @@ export interface RunResult {
   readonly error?: string;
   /** The emulator's time scale the run used for the provider framework's waits and the handlers' retries. */
   readonly timeScale: number;
+  /** The run was interrupted (`interrupt` aborted) before it could finish. */
+  readonly interrupted: boolean;
 }
 
 /** Deploys the app's stacks (and the stacks they depend on) to the emulator. */
 export async function deploy(options: DeployOptions): Promise<RunResult> {
+  if (options.continueRollback) return continueRollback(options);
+  if (options.resourcesToSkip?.length) throw new Error('--resources-to-skip goes with --continue-rollback');
   if (!options.app) throw new Error('deploy needs an app: a cloud assembly directory or a command that synthesizes one');
   return withRun(options, options.app, async (ctx, assembly) => {
     const selected = selectStacks(assembly!.stacks, options.stacks, 'upstream');
     const results: StackResult[] = [];
     for (const stack of selected) {
+      if (ctx.interrupt?.aborted) break;
       const result = await deployStack(ctx, stack, parametersFor(stack.stackName, options.parameters));
       results.push(result);
       if (!result.success) break;
@@ -65,20 +92,55 @@ export async function deploy(options: DeployOptions): Promise<RunResult> {
  * Destroys the app's stacks (and the stacks that depend on them) in reverse dependency order.
  * Without an app, destroys the named stacks as the emulator holds them.
  */
-export async function destroy(options: RunOptions): Promise<RunResult> {
+export async function destroy(options: DestroyOptions): Promise<RunResult> {
   if (!options.app && !options.stacks?.length) throw new Error('destroy needs an app, or the names of the stacks to destroy');
   return withRun(options, options.app, async (ctx, assembly) => {
-    const selected: Array<Pick<AssemblyStack, 'stackName'> & Partial<AssemblyStack>> = assembly
-      ? selectStacks(assembly.stacks, options.stacks, 'downstream').reverse()
-      : options.stacks!.map(stackName => ({ stackName }));
+    const selected = namedStacks(assembly, options.stacks, 'downstream').reverse();
+    const retain = options.retainResources ?? [];
+    if (retain.length > 0) {
+      const known = new Set(selected.flatMap(stack => Object.keys(ctx.registry.get(stack.stackName)?.resources ?? {})));
+      const unknown = retain.filter(id => !known.has(id));
+      if (unknown.length > 0) throw new Error(`--retain-resources: no stack to destroy has a resource [${unknown.join(', ')}]`);
+    }
     const results: StackResult[] = [];
     for (const stack of selected) {
-      const result = await destroyStack(ctx, stack.stackName, stack.constructPaths);
+      if (ctx.interrupt?.aborted) break;
+      const own = retain.filter(id => id in (ctx.registry.get(stack.stackName)?.resources ?? {}));
+      const result = await destroyStack(ctx, stack.stackName, stack.constructPaths, { retainResources: own });
       results.push(result);
       if (!result.success) break;
     }
     return results;
   });
+}
+
+/** ContinueUpdateRollback for each selected stack in UPDATE_ROLLBACK_FAILED. */
+async function continueRollback(options: DeployOptions): Promise<RunResult> {
+  if (!options.app && !options.stacks?.length) throw new Error('--continue-rollback needs an app, or the names of the stacks');
+  return withRun(options, options.app, async (ctx, assembly) => {
+    const selected = namedStacks(assembly, options.stacks, 'upstream');
+    const skip = options.resourcesToSkip ?? [];
+    const known = new Set(selected.flatMap(stack => Object.keys(ctx.registry.get(stack.stackName)?.resources ?? {})));
+    const unknown = skip.filter(id => !known.has(id));
+    if (unknown.length > 0) throw new Error(`--resources-to-skip: no selected stack has a resource [${unknown.join(', ')}]`);
+    const results: StackResult[] = [];
+    for (const stack of selected) {
+      if (ctx.interrupt?.aborted || !ctx.registry.has(stack.stackName)) continue;
+      const own = skip.filter(id => id in (ctx.registry.get(stack.stackName)?.resources ?? {}));
+      const result = await continueUpdateRollback(ctx, stack.stackName, own, stack.constructPaths);
+      results.push(result);
+      if (!result.success) break;
+    }
+    return results;
+  });
+}
+
+/** The app's stacks selected by the patterns, or (without an app) the stacks named. */
+function namedStacks(assembly: CloudAssembly | undefined, patterns: readonly string[] | undefined, extend: 'upstream' | 'downstream') {
+  const selected: Array<Pick<AssemblyStack, 'stackName'> & Partial<AssemblyStack>> = assembly
+    ? selectStacks(assembly.stacks, patterns, extend)
+    : (patterns ?? []).map(stackName => ({ stackName }));
+  return selected;
 }
 
 async function withRun(
@@ -93,6 +155,8 @@ async function withRun(
   const lambda = new LambdaService({ maxSandboxesPerFunction: options.maxSandboxesPerFunction, onLog: options.onLog });
   const background: Promise<unknown>[] = [];
   const runEnd = new AbortController();
+  const runId = randomUUID();
+  ACTIVE_RUNS.add(runId);
   try {
     const assembly = synthesized ? readAssembly(synthesized.directory) : undefined;
     const registry = new Map<string, StackDocument>();
@@ -112,6 +176,8 @@ async function withRun(
       onEvent: options.onEvent,
       background,
       runEnd: runEnd.signal,
+      interrupt: options.interrupt,
+      runId,
     };
     const stacks = await body(ctx, assembly);
     const failed = stacks.find(stack => !stack.success);
@@ -120,8 +186,10 @@ async function withRun(
       stacks,
       ...(failed ? { error: `${failed.stackName}: ${failed.error ?? failed.status}` } : {}),
       timeScale: config.timeScale,
+      interrupted: options.interrupt?.aborted ?? false,
     };
   } finally {
+    ACTIVE_RUNS.delete(runId);
     // Invocations CloudFormation stopped waiting for run to their end, as in Lambda; their waiters
     // stop polling now that nobody is left to care.
     runEnd.abort();

@@ -12,17 +12,27 @@
  *   UPDATE_ROLLBACK_COMPLETE with the first error as its reason;
  * - delete: every resource in reverse dependency order;
  * - DeletionPolicy / UpdateReplacePolicy `Retain` resources are skipped (DELETE_SKIPPED), also in
- *   rollbacks (CloudFormation's default, RetainExceptOnCreate=false).
+ *   rollbacks (CloudFormation's default, RetainExceptOnCreate=false);
+ * - interruption: the stack document is a checkpoint, saved to the emulator with the phase's status
+ *   before the phase's first request, with each request in flight, and as each resource completes.
+ *   A user's interruption stops starting work and rolls back (CancelUpdateStack). A run that finds
+ *   a stack `*_IN_PROGRESS` whose run is gone finishes what CloudFormation would have done, which
+ *   goes on when its client goes away: requests in flight are sent again (same RequestId), a create
+ *   or update is carried on (rolled back when it was cancelled, had failed, or a destroy asks), a
+ *   rollback, cleanup or delete goes on;
+ * - ContinueUpdateRollback (with ResourcesToSkip) and DeleteStack's RetainResources get stacks out
+ *   of UPDATE_ROLLBACK_FAILED, DELETE_FAILED and ROLLBACK_FAILED.
  */
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import type { CloudAssembly, AssemblyStack } from './assembly';
 import { evaluateCondition, evaluateConditions, resolve, ResolveContext, ResolveError, stringifyScalars } from './intrinsics';
 import type { CodeStore, LambdaService } from './lambda';
 import { CustomResourceRequest, CustomResourceResponse, Invocation, ProviderFunctions, runProvider, waiterPolicyFromDefinition } from './provider';
 import { Environment, functionConfiguration, plainAttribute, plainResource, RESERVED_LAMBDA_VARIABLES } from './resources';
 import { runInOrder, CancellationToken } from './scheduler';
-import type { EmulatorAdmin, EmulatorConfig, OutputRecord, ResourceRecord, StackDocument } from './store';
+import type { EmulatorAdmin, EmulatorConfig, InFlightRequest, OperationRecord, OutputRecord, ResourceRecord, StackDocument, Touch } from './store';
 import {
   allReferencedNames, dependencyGraph, dependsOnList, isCustomResourceType, isObject, PSEUDO_PARAMETERS, sameJson,
   Template, TemplateError, TemplateResource, topologicalOrder,
@@ -84,6 +94,10 @@ export interface StackResult {
   readonly invocations: readonly ResourceInvocation[];
   readonly counts: Readonly<StackCounts>;
   readonly outputs: Readonly<Record<string, unknown>>;
+  /** For a stack left in a state that blocks deploys: the command that gets it out. */
+  readonly next?: string;
+  /** The run was interrupted (Ctrl-C) before this stack's operation could finish. */
+  readonly interrupted?: boolean;
 }
 
 /** Shared by every stack operation of one deploy or destroy run. */
@@ -105,10 +119,34 @@ export interface RunContext {
    * provider's state machine goes on in AWS after CloudFormation stopped waiting (aws-cdk#31541).
    */
   readonly runEnd: AbortSignal;
+  /**
+   * Aborted when the user interrupts the run (Ctrl-C): no new resource operation starts, those in
+   * flight finish, and a deploy rolls back as CloudFormation's CancelUpdateStack does.
+   */
+  readonly interrupt?: AbortSignal;
+  /** Identifies this run in the checkpoints it writes. */
+  readonly runId: string;
 }
 
-const STATUSES_BLOCKING_UPDATE = ['UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED'];
-const STATUSES_RECREATED = ['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED'];
+/** Runs of this process, to tell an operation of a live run from one a dead run left behind. */
+export const ACTIVE_RUNS = new Set<string>();
+
+/** How CloudFormation's stack operations can be continued or cleaned up. */
+export interface StackOperationOptions {
+  /** DeleteStack's RetainResources: logical ids kept (DELETE_SKIPPED); the stack must be DELETE_FAILED or ROLLBACK_FAILED. */
+  readonly retainResources?: readonly string[];
+}
+
+/** The library's account resource, and the removal actions that close or remove an account. */
+const ACCOUNT_TYPE = 'Custom::Organizations_Account';
+const REMOVAL_ACTION_PROPERTY = 'RemovalAction';
+const DESTRUCTIVE_REMOVAL_ACTIONS = ['CLOSE', 'REMOVE_FROM_ORGANIZATION'];
+
+/** The command prefix the messages suggest. */
+export const CLI = 'cdk-organizations';
+
+const STATUSES_BLOCKING_UPDATE = ['UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED', 'ROLLBACK_FAILED'];
+const STATUSES_RECREATED = ['ROLLBACK_COMPLETE'];
 const STATUSES_UNCHANGED_IF_SAME = ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE'];
 
 interface Plan {
@@ -119,14 +157,6 @@ interface Plan {
   readonly graph: Map<string, Set<string>>;
   readonly order: string[];
 }
-
-/** What this operation did to a resource, for the rollback. */
-type Touch =
-  | { kind: 'creating'; record: Omit<ResourceRecord, 'physicalId' | 'attributes' | 'status'> }
-  | { kind: 'created' }
-  | { kind: 'updating'; previous: ResourceRecord; attempted: Record<string, unknown> }
-  | { kind: 'updated'; previous: ResourceRecord; attempted: Record<string, unknown> }
-  | { kind: 'replaced'; previous: ResourceRecord };
 
 interface DeletionItem {
   readonly key: string;
@@ -145,11 +175,23 @@ class StackOperation {
   live = new Map<string, ResourceRecord>();
   pendingDeletes: Array<ResourceRecord & { logicalId: string }> = [];
   readonly touched = new Map<string, Touch>();
+  readonly inFlight = new Map<string, InFlightRequest>();
   readonly imports = new Set<string>();
   status: string;
+  /** The operation this run carries out (checkpointed with the document until it ends). */
+  operation?: { kind: OperationRecord['kind']; startedAt: string };
+  previousResources?: Record<string, ResourceRecord>;
+  cleanupIds?: string[];
+  /** Deletes: the logical ids kept (RetainResources). */
+  retainIds: string[] = [];
+  reason?: string;
+  target?: OperationRecord['target'];
+  cancelled = false;
+  /** Document fields that change with the phase (an update's new template in its cleanup phase). */
+  overrides: Partial<StackDocument> = {};
   private resolveContext?: ResolveContext;
-  private saving?: Promise<void>;
-  private dirty = false;
+  private queuedSave?: Promise<void>;
+  private saveChain: Promise<void> = Promise.resolve();
   private saveError?: unknown;
 
   constructor(
@@ -161,6 +203,35 @@ class StackOperation {
     this.status = doc.status;
     for (const [id, record] of Object.entries(doc.resources)) this.live.set(id, record);
     this.pendingDeletes = [...doc.pendingDeletes];
+    const record = doc.operation;
+    if (record) {
+      // Take over the operation an earlier run checkpointed.
+      this.operation = { kind: record.kind, startedAt: record.startedAt };
+      for (const [id, touch] of Object.entries(record.touched)) this.touched.set(id, touch);
+      for (const [id, request] of Object.entries(record.inFlight)) this.inFlight.set(id, request);
+      this.previousResources = record.previousResources;
+      this.cleanupIds = record.cleanup ? [...record.cleanup] : undefined;
+      this.retainIds = [...record.retain ?? []];
+      this.reason = record.reason;
+      this.target = record.target;
+      this.cancelled = record.cancelled ?? false;
+    }
+  }
+
+  begin(kind: OperationRecord['kind'], previousResources?: Record<string, ResourceRecord>): void {
+    this.operation = { kind, startedAt: new Date().toISOString() };
+    this.previousResources = previousResources;
+    this.touched.clear();
+    this.inFlight.clear();
+    this.cleanupIds = undefined;
+    this.retainIds = [];
+    this.reason = undefined;
+    this.target = undefined;
+    this.cancelled = false;
+  }
+
+  interrupted(): boolean {
+    return this.ctx.interrupt?.aborted ?? false;
   }
 
   get stackName(): string {
@@ -269,10 +340,11 @@ class StackOperation {
     this.ctx.onEvent?.(event);
   }
 
-  emitStack(status: string, reason?: string): void {
+  /** Enters a phase: the status is saved before any handler of the phase is invoked (handlers may ask CloudFormation). */
+  async emitStack(status: string, reason?: string): Promise<void> {
     this.status = status;
     this.emit(this.stackName, STACK_RESOURCE_TYPE, status, { reason, physicalId: this.doc.stackId });
-    this.checkpoint();
+    await this.persist();
   }
 
   private fail(logicalId: string, type: string, status: string, reason: string): false {
@@ -284,43 +356,78 @@ class StackOperation {
   }
 
   snapshot(overrides: Partial<StackDocument> = {}): StackDocument {
-    return {
+    const document: StackDocument = {
       ...this.doc,
+      ...this.overrides,
       status: this.status,
       resources: Object.fromEntries(this.live),
       pendingDeletes: [...this.pendingDeletes],
       updatedAt: new Date().toISOString(),
+      operation: this.operationRecord(),
       ...overrides,
+    };
+    if (!document.operation) delete document.operation;
+    return document;
+  }
+
+  private operationRecord(): OperationRecord | undefined {
+    if (!this.operation) return undefined;
+    return {
+      kind: this.operation.kind,
+      pid: process.pid,
+      host: os.hostname(),
+      runId: this.ctx.runId,
+      startedAt: this.operation.startedAt,
+      touched: Object.fromEntries(this.touched),
+      inFlight: Object.fromEntries(this.inFlight),
+      ...(this.previousResources ? { previousResources: this.previousResources } : {}),
+      ...(this.cleanupIds ? { cleanup: this.cleanupIds } : {}),
+      ...(this.retainIds.length ? { retain: this.retainIds } : {}),
+      ...(this.target ? { target: this.target } : {}),
+      ...(this.cancelled ? { cancelled: true } : {}),
+      ...(this.reason ? { reason: this.reason } : {}),
     };
   }
 
-  /** Saves progress so that an interrupted run loses track of nothing it created. */
-  checkpoint(): void {
-    this.dirty = true;
-    this.saving ??= (async () => {
-      while (this.dirty) {
-        this.dirty = false;
-        try {
-          await this.ctx.admin.putStack(this.snapshot());
-        } catch (error) {
-          this.saveError ??= error;
-        }
-      }
-      this.saving = undefined;
-    })();
+  /**
+   * Saves the stack document as it is now to the emulator's stack store, after any save already
+   * under way: when it resolves, nothing done so far can be forgotten or done twice by a later run.
+   */
+  persist(): Promise<void> {
+    if (!this.queuedSave) {
+      const save = this.saveChain.then(() => {
+        this.queuedSave = undefined;
+        const document = this.snapshot();
+        return this.ctx.admin.putStack(document).then(() => { this.ctx.registry.set(document.stackName, document); });
+      });
+      this.queuedSave = save;
+      this.saveChain = save.catch(() => undefined);
+    }
+    return this.queuedSave;
   }
 
+  /** Saves progress without waiting (after a resource completed). */
+  checkpoint(): void {
+    this.persist().catch(error => { this.saveError ??= error; });
+  }
+
+  /** The final document of the operation. */
   async save(document: StackDocument): Promise<void> {
-    while (this.saving) await this.saving;
+    await this.saveChain;
     if (this.saveError) throw this.saveError;
     await this.ctx.admin.putStack(document);
     this.ctx.registry.set(document.stackName, document);
   }
 
   async remove(): Promise<void> {
-    while (this.saving) await this.saving;
+    await this.saveChain;
     await this.ctx.admin.deleteStack(this.stackName);
     this.ctx.registry.delete(this.stackName);
+  }
+
+  /** The operation is over: the final document carries no checkpoint. */
+  end(): void {
+    this.operation = undefined;
   }
 
   // ---- custom resources -----------------------------------------------------------------------
@@ -328,10 +435,10 @@ class StackOperation {
   /** Sends one request to the custom resource's provider and waits for its answer. */
   async customRequest(
     logicalId: string,
-    fields: Pick<CustomResourceRequest, 'RequestType' | 'ResourceType' | 'ResourceProperties'> & Partial<Pick<CustomResourceRequest, 'OldResourceProperties' | 'PhysicalResourceId'>>,
+    fields: Pick<CustomResourceRequest, 'RequestType' | 'ResourceType' | 'ResourceProperties'> & Partial<Pick<CustomResourceRequest, 'OldResourceProperties' | 'PhysicalResourceId' | 'RequestId'>>,
     signal?: AbortSignal,
   ): Promise<CustomResourceResponse> {
-    const requestId = randomUUID();
+    const requestId = fields.RequestId ?? randomUUID();
     const serviceToken = String(fields.ResourceProperties.ServiceToken ?? '');
     const request: CustomResourceRequest = {
       RequestType: fields.RequestType,
@@ -351,6 +458,8 @@ class StackOperation {
     } catch (error) {
       return { Status: 'FAILED', Reason: (error as Error).message, PhysicalResourceId: fields.PhysicalResourceId ?? '' };
     }
+    // The checkpoint (phase status, the request in flight) is durable before the handler runs.
+    await this.persist();
     const response = await runProvider(request, provider, {
       lambda: this.ctx.lambda,
       timeScale: this.ctx.config.timeScale,
@@ -427,12 +536,22 @@ class StackOperation {
   // ---- create / update ------------------------------------------------------------------------
 
   /** The forward phase: returns the ids that failed (empty on success). */
-  async forward(plan: Plan): Promise<string[]> {
+  async forward(plan: Plan, cancellable = true): Promise<string[]> {
+    // A user's cancel is recorded at once: a run that takes over after a second Ctrl-C rolls back.
+    const onInterrupt = () => {
+      if (!cancellable) return;
+      this.cancelled = true;
+      this.checkpoint();
+    };
+    if (this.ctx.interrupt?.aborted) onInterrupt();
+    else this.ctx.interrupt?.addEventListener('abort', onInterrupt);
     const outcome = await runInOrder(plan.order, id => plan.graph.get(id) ?? [], (id, token) => this.forwardResource(plan, id, token), {
       mode: 'cancel',
+      stop: this.ctx.interrupt,
       onCancel: id => this.cancel(plan, id),
       onError: (id, error) => this.fail(id, plan.resources[id].Type, this.live.has(id) ? 'UPDATE_FAILED' : 'CREATE_FAILED', describeError(error)),
     });
+    this.ctx.interrupt?.removeEventListener('abort', onInterrupt);
     this.ctx.background.push(...outcome.background);
     return [...outcome.failed];
   }
@@ -469,16 +588,14 @@ class StackOperation {
     this.emit(id, base.type, 'CREATE_IN_PROGRESS');
     let record: ResourceRecord;
     if (isCustomResourceType(base.type)) {
+      const requestId = randomUUID();
       this.touched.set(id, { kind: 'creating', record: base });
-      const response = await this.customRequest(id, { RequestType: 'Create', ResourceType: base.type, ResourceProperties: base.properties }, this.ctx.runEnd);
+      this.inFlight.set(id, { requestType: 'Create', requestId });
+      const response = await this.customRequest(id, {
+        RequestType: 'Create', RequestId: requestId, ResourceType: base.type, ResourceProperties: base.properties,
+      }, this.ctx.runEnd);
       if (token.cancelled) return false;
-      this.touched.set(id, { kind: 'created' });
-      if (response.Status === 'FAILED') {
-        // CloudFormation keeps the physical id of a failed create for the Delete of the rollback.
-        this.live.set(id, { ...base, physicalId: response.PhysicalResourceId, attributes: {}, status: 'CREATE_FAILED' });
-        return this.fail(id, base.type, 'CREATE_FAILED', response.Reason);
-      }
-      record = { ...base, physicalId: response.PhysicalResourceId, attributes: response.Data ?? {}, status: 'CREATE_COMPLETE' };
+      return this.created(id, base, response);
     } else {
       try {
         record = { ...base, ...this.plainRecord(id, base), status: 'CREATE_COMPLETE' };
@@ -492,6 +609,75 @@ class StackOperation {
     this.emit(id, base.type, 'CREATE_COMPLETE', { physicalId: record.physicalId });
     this.checkpoint();
     return true;
+  }
+
+  /** Records the provider's answer to a Create. */
+  private created(id: string, base: Omit<ResourceRecord, 'physicalId' | 'attributes' | 'status'>, response: CustomResourceResponse): boolean {
+    this.inFlight.delete(id);
+    this.touched.set(id, { kind: 'created' });
+    if (response.Status === 'FAILED') {
+      // CloudFormation keeps the physical id of a failed create for the Delete of the rollback.
+      this.live.set(id, { ...base, physicalId: response.PhysicalResourceId, attributes: {}, status: 'CREATE_FAILED' });
+      return this.fail(id, base.type, 'CREATE_FAILED', response.Reason);
+    }
+    const record: ResourceRecord = { ...base, physicalId: response.PhysicalResourceId, attributes: response.Data ?? {}, status: 'CREATE_COMPLETE' };
+    this.live.set(id, record);
+    this.counts.created++;
+    this.emit(id, base.type, 'CREATE_COMPLETE', { physicalId: record.physicalId });
+    this.checkpoint();
+    return true;
+  }
+
+  /** Records the provider's answer to a forward Update. */
+  private updated(id: string, previous: ResourceRecord, base: Omit<ResourceRecord, 'physicalId' | 'attributes' | 'status'>, response: CustomResourceResponse): boolean {
+    this.inFlight.delete(id);
+    if (response.Status === 'FAILED') return this.fail(id, base.type, 'UPDATE_FAILED', response.Reason);
+    const record: ResourceRecord = { ...base, physicalId: response.PhysicalResourceId, attributes: response.Data ?? {}, status: 'UPDATE_COMPLETE' };
+    if (record.physicalId !== previous.physicalId) {
+      // A replacement: the old instance goes in the cleanup phase, once every dependent was updated.
+      this.pendingDeletes.push({ ...previous, updateReplacePolicy: base.updateReplacePolicy, logicalId: id });
+      this.touched.set(id, { kind: 'replaced', previous });
+      this.counts.replaced++;
+    } else {
+      this.touched.set(id, { kind: 'updated', previous, attempted: base.properties });
+      this.counts.updated++;
+    }
+    this.live.set(id, record);
+    this.emit(id, base.type, 'UPDATE_COMPLETE', { physicalId: record.physicalId });
+    this.checkpoint();
+    return true;
+  }
+
+  /**
+   * Sends again, with the same RequestId, the Creates and Updates an interrupted run was waiting
+   * for (CloudFormation would have had their answers), and records the answers.
+   */
+  async finishInFlight(): Promise<void> {
+    await Promise.all([...this.inFlight.entries()].map(async ([id, request]) => {
+      const touch = this.touched.get(id);
+      if (touch?.kind === 'creating') {
+        const base = touch.record;
+        this.emit(id, base.type, 'CREATE_IN_PROGRESS', { reason: 'Resumed: the interrupted request is sent again' });
+        const response = await this.customRequest(id, {
+          RequestType: 'Create', RequestId: request.requestId, ResourceType: base.type, ResourceProperties: base.properties,
+        });
+        this.created(id, base, response);
+      } else if (touch?.kind === 'updating') {
+        const { previous, attempted } = touch;
+        this.emit(id, previous.type, 'UPDATE_IN_PROGRESS', { reason: 'Resumed: the interrupted request is sent again' });
+        const response = await this.customRequest(id, {
+          RequestType: 'Update',
+          RequestId: request.requestId,
+          ResourceType: previous.type,
+          PhysicalResourceId: previous.physicalId,
+          ResourceProperties: attempted,
+          OldResourceProperties: previous.properties,
+        });
+        this.updated(id, previous, { ...previous, properties: attempted }, response);
+      } else {
+        this.inFlight.delete(id);
+      }
+    }));
   }
 
   private plainRecord(id: string, base: Omit<ResourceRecord, 'physicalId' | 'attributes' | 'status'>, previous?: ResourceRecord) {
@@ -520,26 +706,19 @@ class StackOperation {
         return this.fail(id, base.type, 'UPDATE_FAILED', 'Modifying service token is not allowed.');
       }
       this.emit(id, base.type, 'UPDATE_IN_PROGRESS');
+      const requestId = randomUUID();
       this.touched.set(id, { kind: 'updating', previous, attempted: base.properties });
+      this.inFlight.set(id, { requestType: 'Update', requestId });
       const response = await this.customRequest(id, {
         RequestType: 'Update',
+        RequestId: requestId,
         ResourceType: base.type,
         PhysicalResourceId: previous.physicalId,
         ResourceProperties: base.properties,
         OldResourceProperties: previous.properties,
       }, this.ctx.runEnd);
       if (token.cancelled) return false;
-      if (response.Status === 'FAILED') return this.fail(id, base.type, 'UPDATE_FAILED', response.Reason);
-      record = { ...base, physicalId: response.PhysicalResourceId, attributes: response.Data ?? {}, status: 'UPDATE_COMPLETE' };
-      if (record.physicalId !== previous.physicalId) {
-        // A replacement: the old instance goes in the cleanup phase, once every dependent was updated.
-        this.pendingDeletes.push({ ...previous, updateReplacePolicy: base.updateReplacePolicy, logicalId: id });
-        this.touched.set(id, { kind: 'replaced', previous });
-        this.counts.replaced++;
-      } else {
-        this.touched.set(id, { kind: 'updated', previous, attempted: base.properties });
-        this.counts.updated++;
-      }
+      return this.updated(id, previous, base, response);
     } else {
       this.emit(id, base.type, 'UPDATE_IN_PROGRESS');
       try {
@@ -558,6 +737,8 @@ class StackOperation {
 
   /** CloudFormation stopped waiting for this operation because another one failed. */
   private cancel(plan: Plan, id: string): void {
+    // Its answer no longer counts: the rollback works from what CloudFormation knew.
+    this.inFlight.delete(id);
     const touch = this.touched.get(id);
     const type = plan.resources[id].Type;
     if (touch?.kind === 'creating') {
@@ -617,15 +798,29 @@ class StackOperation {
   // ---- rollback of an update ------------------------------------------------------------------
 
   /** Returns the previous state to every resource this operation updated; false if a rollback update failed. */
-  async rollbackUpdates(): Promise<boolean> {
-    const ids = [...this.touched.keys()].filter(id => ['updating', 'updated', 'replaced'].includes(this.touched.get(id)!.kind));
-    const previousOf = (id: string) => (this.touched.get(id) as { previous: ResourceRecord }).previous;
+  async rollbackUpdates(skip: readonly string[] = []): Promise<boolean> {
+    for (const [id, record] of this.live) if (record.status === 'UPDATE_FAILED') this.live.set(id, { ...record, status: 'UPDATE_COMPLETE' });
+    for (const id of skip) {
+      // ContinueUpdateRollback's ResourcesToSkip: the stack takes the resource as rolled back, as it is.
+      const touch = this.touched.get(id) as Extract<Touch, { previous: ResourceRecord }>;
+      this.live.set(id, touch.previous);
+      this.touched.set(id, { kind: 'rolledBack' });
+      this.emit(id, touch.previous.type, 'UPDATE_COMPLETE', { physicalId: touch.previous.physicalId, reason: 'Skipped (--resources-to-skip)' });
+    }
+    const ids = this.rollbackRemaining();
+    const previous = new Map(ids.map(id => [id, (this.touched.get(id) as { previous: ResourceRecord }).previous]));
+    const previousOf = (id: string) => previous.get(id)!;
     const order = topologicalOrder(new Map(ids.map(id => [id, new Set(previousOf(id).dependsOn)])));
     const outcome = await runInOrder(order, id => previousOf(id).dependsOn, id => this.rollbackResource(id), {
       mode: 'stop',
       onError: (id, error) => this.fail(id, previousOf(id).type, 'UPDATE_FAILED', describeError(error)),
     });
     return outcome.failed.length === 0;
+  }
+
+  /** The resources this update changed that the rollback has not returned to their previous state yet. */
+  rollbackRemaining(): string[] {
+    return [...this.touched.keys()].filter(id => ['updating', 'updated', 'replaced'].includes(this.touched.get(id)!.kind));
   }
 
   private async rollbackResource(id: string): Promise<boolean> {
@@ -647,7 +842,11 @@ class StackOperation {
         ResourceProperties: previous.properties,
         OldResourceProperties: touch.attempted,
       });
-      if (response.Status === 'FAILED') return this.fail(id, previous.type, 'UPDATE_FAILED', response.Reason);
+      if (response.Status === 'FAILED') {
+        // Marked for the way out: these are the resources --resources-to-skip may name.
+        this.live.set(id, { ...current, status: 'UPDATE_FAILED' });
+        return this.fail(id, previous.type, 'UPDATE_FAILED', response.Reason);
+      }
       if (response.PhysicalResourceId !== previous.physicalId) {
         this.pendingDeletes.push({ ...previous, logicalId: id });
       }
@@ -655,6 +854,7 @@ class StackOperation {
     } else {
       this.live.set(id, previous);
     }
+    this.touched.set(id, { kind: 'rolledBack' });
     this.emit(id, previous.type, 'UPDATE_COMPLETE', { physicalId: this.live.get(id)!.physicalId });
     this.checkpoint();
     return true;
@@ -666,7 +866,7 @@ class StackOperation {
    * Deletes records in reverse dependency order, in parallel where independent. A failed delete
    * blocks only what it depends on. `abandonFailed`: a failed resource is forgotten (cleanup phases).
    */
-  async deleteAll(items: DeletionItem[], abandonFailed: boolean): Promise<string[]> {
+  async deleteAll(items: DeletionItem[], abandonFailed: boolean, stop?: AbortSignal): Promise<string[]> {
     const byKey = new Map(items.map(item => [item.key, item]));
     // An item waits for every item whose record depends on it.
     const dependents = (key: string) => {
@@ -675,6 +875,7 @@ class StackOperation {
     };
     const outcome = await runInOrder(items.map(item => item.key), dependents, key => this.deleteOne(byKey.get(key)!, abandonFailed), {
       mode: 'continue',
+      stop,
       onError: (key, error) => this.fail(byKey.get(key)!.logicalId, byKey.get(key)!.record.type, 'DELETE_FAILED', describeError(error)),
     });
     return outcome.failed.map(key => byKey.get(key)!.logicalId);
@@ -699,6 +900,7 @@ class StackOperation {
       });
       if (response.Status === 'FAILED') {
         if (abandonFailed) this.forget(item);
+        else if (item.location === 'live' && this.live.get(logicalId) === record) this.live.set(logicalId, { ...record, status: 'DELETE_FAILED' });
         return this.fail(logicalId, record.type, 'DELETE_FAILED', response.Reason);
       }
     }
@@ -717,10 +919,10 @@ class StackOperation {
     }
   }
 
-  liveItems(ids: Iterable<string>, retain: (record: ResourceRecord) => boolean): DeletionItem[] {
+  liveItems(ids: Iterable<string>, retain: (record: ResourceRecord, id: string) => boolean): DeletionItem[] {
     return [...ids].filter(id => this.live.has(id)).map(id => {
       const record = this.live.get(id)!;
-      return { key: `live:${id}`, logicalId: id, record, retain: retain(record), location: 'live' as const };
+      return { key: `live:${id}`, logicalId: id, record, retain: retain(record, id), location: 'live' as const };
     });
   }
 
@@ -735,6 +937,7 @@ class StackOperation {
   }
 
   result(operation: 'deploy' | 'destroy', status: string | undefined, success: boolean, outputs: Record<string, OutputRecord> = {}, noChanges = false): StackResult {
+    const next = status ? wayOut(this.snapshot({ status }), operation) : undefined;
     return {
       stackName: this.stackName,
       operation,
@@ -742,6 +945,7 @@ class StackOperation {
       success,
       noChanges,
       ...(this.firstError ? { error: this.firstError } : {}),
+      ...(next ? { next } : {}),
       events: this.events,
       invocations: this.invocations,
       counts: this.counts,
@@ -752,19 +956,30 @@ class StackOperation {
 
 const retainOnDelete = (record: ResourceRecord) => record.deletionPolicy === 'Retain';
 
+function environmentOf(ctx: RunContext, doc: StackDocument): Environment {
+  const [, , , region = DEFAULT_REGION, account = ctx.config.managementAccountId] = doc.stackId.split(':');
+  return { account, region, partition: 'aws' };
+}
+
 /** Creates or updates one stack of the assembly. */
 export async function deployStack(ctx: RunContext, stack: AssemblyStack, parameterOverrides: Record<string, string> = {}): Promise<StackResult> {
   const env: Environment = { account: stack.account ?? ctx.config.managementAccountId, region: stack.region ?? DEFAULT_REGION, partition: 'aws' };
   let previous = ctx.registry.get(stack.stackName);
   const earlier: StackResult[] = [];
-  if (previous && (previous.status.endsWith('_IN_PROGRESS') || STATUSES_BLOCKING_UPDATE.includes(previous.status))) {
-    return refused(stack.stackName, previous.status,
-      `Stack ${stack.stackName} is in ${previous.status} state and can not be updated${previous.status.endsWith('_IN_PROGRESS') ? ' (another deploy is running, or one was interrupted: destroy the stack to clean up)' : ': destroy it first'}`);
+  if (previous?.status.endsWith('_IN_PROGRESS')) {
+    // CloudFormation goes on when its client goes away: finish what it would have done first.
+    const resumed = await resumeStack(ctx, previous, stack.constructPaths, 'deploy');
+    earlier.push(resumed);
+    previous = ctx.registry.get(stack.stackName);
+    if (!resumed.success || previous?.status.endsWith('_IN_PROGRESS') || ctx.interrupt?.aborted) return mergeResults(resumed, earlier.slice(0, -1));
+  }
+  if (previous && STATUSES_BLOCKING_UPDATE.includes(previous.status)) {
+    return mergeResults(refused(stack.stackName, previous.status, `Stack ${stack.stackName} is in ${previous.status} state and can not be updated`, 'deploy', wayOut(previous, 'deploy')), earlier);
   }
   if (previous && STATUSES_RECREATED.includes(previous.status)) {
     // Like the cdk CLI: a stack whose creation failed is deleted before it is created again.
     const deletion = await destroyDocument(ctx, previous, stack.constructPaths);
-    if (!deletion.success) return deletion;
+    if (!deletion.success) return mergeResults(deletion, earlier);
     earlier.push(deletion);
     previous = undefined;
   }
@@ -789,132 +1004,369 @@ export async function deployStack(ctx: RunContext, stack: AssemblyStack, paramet
     plan = op.plan(stack.template, parameterOverrides, previous?.parameters);
   } catch (error) {
     if (!(error instanceof TemplateError || error instanceof ResolveError)) throw error;
-    return refused(stack.stackName, previous?.status, error.message);
+    return mergeResults(refused(stack.stackName, previous?.status, error.message), earlier);
   }
   if (previous && STATUSES_UNCHANGED_IF_SAME.includes(previous.status) && previous.pendingDeletes.length === 0
     && sameJson(previous.template, stack.template) && sameJson(previous.parameters, plan.parameters)) {
-    return op.result('deploy', previous.status, true, previous.outputs, true);
+    return mergeResults(op.result('deploy', previous.status, true, previous.outputs, true), earlier);
   }
+  if (ctx.interrupt?.aborted) return mergeResults({ ...refused(stack.stackName, previous?.status, 'Interrupted before the stack operation started'), interrupted: true }, earlier);
   const result = previous ? await updateStack(op, plan, previous) : await createStack(op, plan);
-  return earlier.length === 0 ? result : mergeResults(result, earlier);
+  return mergeResults(result, earlier);
 }
 
-async function createStack(op: StackOperation, plan: Plan): Promise<StackResult> {
-  op.emitStack('CREATE_IN_PROGRESS', 'User Initiated');
-  const failed = await op.forward(plan);
+async function createStack(op: StackOperation, plan: Plan, resumed = false): Promise<StackResult> {
+  if (resumed) {
+    await op.persist();
+  } else {
+    op.begin('create');
+    op.target = { template: plan.template, parameters: plan.parameters };
+    op.overrides = { template: plan.template, parameters: plan.parameters };
+    await op.emitStack('CREATE_IN_PROGRESS', 'User Initiated');
+  }
+  // CloudFormation cannot cancel a creation (CancelUpdateStack is for updates), and rolling one
+  // back would close the accounts it just made: a user's interruption pauses it instead.
+  const failed = await op.forward(plan, false);
+  const paused = op.interrupted() && plan.order.some(id => !op.live.has(id));
+  if (failed.length === 0 && paused) {
+    op.firstError ??= 'Stack creation paused by the user (interrupted): no new resource operation started, those in flight finished';
+    await op.persist();
+    return { ...op.result('deploy', 'CREATE_IN_PROGRESS', false), interrupted: true };
+  }
   let outputs: Record<string, OutputRecord> = {};
   let error: string | undefined;
   if (failed.length === 0) {
     ({ outputs, error } = op.outputs(plan));
     if (!error) {
       op.status = 'CREATE_COMPLETE';
+      op.end();
       op.emit(op.stackName, STACK_RESOURCE_TYPE, 'CREATE_COMPLETE', { physicalId: op.doc.stackId });
-      await op.save(op.snapshot({ template: plan.template, parameters: plan.parameters, outputs, imports: [...op.imports] }));
+      await op.save(op.snapshot({ outputs, imports: [...op.imports] }));
       return op.result('deploy', 'CREATE_COMPLETE', true, outputs);
     }
     op.firstError ??= error;
   }
-  op.emitStack('ROLLBACK_IN_PROGRESS', error ?? `The following resource(s) failed to create: [${failed.join(', ')}]. Rollback requested by user.`);
+  op.overrides.imports = [...op.imports];
+  const reason = error ?? `The following resource(s) failed to create: [${failed.join(', ')}]. Rollback requested by user.`;
+  const result = await createRollback(op, 'deploy', reason, false);
+  return op.interrupted() ? { ...result, interrupted: true } : result;
+}
+
+/** The rollback of a failed creation: every resource deleted (Retain ones kept). */
+async function createRollback(op: StackOperation, operation: 'deploy' | 'destroy', reason: string, resumed: boolean): Promise<StackResult> {
+  op.reason = reason;
+  await op.emitStack('ROLLBACK_IN_PROGRESS', reason);
   const notDeleted = await op.deleteAll(op.liveItems(op.live.keys(), retainOnDelete), false);
   const status = notDeleted.length === 0 ? 'ROLLBACK_COMPLETE' : 'ROLLBACK_FAILED';
   op.status = status;
+  op.end();
   op.emit(op.stackName, STACK_RESOURCE_TYPE, status, {
     physicalId: op.doc.stackId,
     ...(notDeleted.length ? { reason: `The following resource(s) failed to delete: [${notDeleted.join(', ')}].` } : {}),
   });
-  await op.save(op.snapshot({
-    template: plan.template, parameters: plan.parameters, outputs: {}, imports: [...op.imports], statusReason: op.firstError,
-  }));
-  return op.result('deploy', status, false);
+  await op.save(op.snapshot({ outputs: {}, statusReason: op.firstError ?? reason }));
+  return op.result(operation, status, resumed && notDeleted.length === 0);
 }
 
-async function updateStack(op: StackOperation, plan: Plan, previous: StackDocument): Promise<StackResult> {
-  op.emitStack('UPDATE_IN_PROGRESS', 'User Initiated');
+async function updateStack(op: StackOperation, plan: Plan, previous: StackDocument, resumed = false): Promise<StackResult> {
+  if (resumed) {
+    await op.persist();
+  } else {
+    op.begin('update', previous.resources);
+    op.target = { template: plan.template, parameters: plan.parameters };
+    await op.emitStack('UPDATE_IN_PROGRESS', 'User Initiated');
+  }
   const failed = await op.forward(plan);
+  const cancelled = op.interrupted();
   let error: string | undefined;
-  if (failed.length === 0) {
+  if (failed.length === 0 && !cancelled) {
     const { outputs, error: outputError } = op.outputs(plan, previous);
     error = outputError;
     if (!error) {
-      const removed = Object.keys(previous.resources).filter(id => !(id in plan.resources));
-      const cleanup = [...op.liveItems(removed, retainOnDelete), ...op.pendingItems()];
-      if (cleanup.length > 0) {
-        op.emitStack('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
-        await op.deleteAll(cleanup, true);
-      }
-      op.status = 'UPDATE_COMPLETE';
-      op.emit(op.stackName, STACK_RESOURCE_TYPE, 'UPDATE_COMPLETE', { physicalId: op.doc.stackId });
-      await op.save(op.snapshot({
-        template: plan.template, parameters: plan.parameters, outputs, imports: [...op.imports], statusReason: undefined,
-      }));
-      return op.result('deploy', 'UPDATE_COMPLETE', true, outputs);
+      // From here on the stack is at the new template; the cleanup cannot fail the update.
+      op.overrides = { template: plan.template, parameters: plan.parameters, outputs, imports: [...op.imports], statusReason: undefined };
+      op.cleanupIds = Object.keys(previous.resources).filter(id => !(id in plan.resources));
+      return updateCleanup(op, 'deploy');
     }
     op.firstError ??= error;
   }
+  if (failed.length === 0 && cancelled) op.firstError ??= 'Stack update cancelled by the user (interrupted)';
   const failedCreates = failed.filter(id => !(id in previous.resources));
-  const reason = error ?? (failedCreates.length === failed.length
-    ? `The following resource(s) failed to create: [${failed.join(', ')}].`
-    : `The following resource(s) failed to update: [${failed.filter(id => id in previous.resources).join(', ')}].`);
-  op.emitStack('UPDATE_ROLLBACK_IN_PROGRESS', reason);
-  if (!(await op.rollbackUpdates())) {
-    op.status = 'UPDATE_ROLLBACK_FAILED';
-    op.emit(op.stackName, STACK_RESOURCE_TYPE, 'UPDATE_ROLLBACK_FAILED', { physicalId: op.doc.stackId });
-    await op.save(op.snapshot({ statusReason: op.firstError }));
-    return op.result('deploy', 'UPDATE_ROLLBACK_FAILED', false);
-  }
-  const created = [...op.touched.entries()].filter(([, touch]) => touch.kind === 'created').map(([id]) => id);
-  const cleanup = [...op.liveItems(created, retainOnDelete), ...op.pendingItems()];
+  const reason = error ?? (failed.length === 0
+    ? 'Stack update cancelled by the user (interrupted)'
+    : failedCreates.length === failed.length
+      ? `The following resource(s) failed to create: [${failed.join(', ')}].`
+      : `The following resource(s) failed to update: [${failed.filter(id => id in previous.resources).join(', ')}].`);
+  const result = await updateRollback(op, 'deploy', reason, [], false);
+  return cancelled ? { ...result, interrupted: true } : result;
+}
+
+/** UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: removed resources and replaced instances deleted, then UPDATE_COMPLETE. */
+async function updateCleanup(op: StackOperation, operation: 'deploy' | 'destroy'): Promise<StackResult> {
+  const cleanup = [...op.liveItems(op.cleanupIds ?? [], retainOnDelete), ...op.pendingItems()];
   if (cleanup.length > 0) {
-    op.emitStack('UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
+    await op.emitStack('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
     await op.deleteAll(cleanup, true);
   }
+  op.status = 'UPDATE_COMPLETE';
+  op.end();
+  op.emit(op.stackName, STACK_RESOURCE_TYPE, 'UPDATE_COMPLETE', { physicalId: op.doc.stackId });
+  const document = op.snapshot({ statusReason: undefined });
+  await op.save(document);
+  return op.result(operation, 'UPDATE_COMPLETE', true, document.outputs);
+}
+
+/**
+ * The rollback of an update: changed resources back to their previous state, then the resources
+ * this update created (and replacements) deleted. Also ContinueUpdateRollback, with `skip`.
+ */
+async function updateRollback(op: StackOperation, operation: 'deploy' | 'destroy', reason: string, skip: readonly string[], resumed: boolean): Promise<StackResult> {
+  op.reason = reason;
+  await op.emitStack('UPDATE_ROLLBACK_IN_PROGRESS', reason);
+  if (!(await op.rollbackUpdates(skip))) {
+    op.status = 'UPDATE_ROLLBACK_FAILED';
+    op.emit(op.stackName, STACK_RESOURCE_TYPE, 'UPDATE_ROLLBACK_FAILED', { physicalId: op.doc.stackId });
+    // The checkpoint stays: --continue-rollback carries on from it.
+    await op.save(op.snapshot({ statusReason: op.firstError }));
+    return op.result(operation, 'UPDATE_ROLLBACK_FAILED', false);
+  }
   // Untouched resources are exactly as the previous template left them.
-  for (const [id, record] of Object.entries(previous.resources)) if (!op.touched.has(id)) op.live.set(id, record);
+  for (const [id, record] of Object.entries(op.previousResources ?? {})) if (!op.touched.has(id)) op.live.set(id, record);
+  op.cleanupIds = [...op.touched.entries()].filter(([, touch]) => touch.kind === 'created').map(([id]) => id);
+  return updateRollbackComplete(op, operation, resumed);
+}
+
+async function updateRollbackComplete(op: StackOperation, operation: 'deploy' | 'destroy', resumed: boolean): Promise<StackResult> {
+  const cleanup = [...op.liveItems(op.cleanupIds ?? [], retainOnDelete), ...op.pendingItems()];
+  if (cleanup.length > 0) {
+    await op.emitStack('UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
+    await op.deleteAll(cleanup, true);
+  }
   op.status = 'UPDATE_ROLLBACK_COMPLETE';
+  op.end();
   op.emit(op.stackName, STACK_RESOURCE_TYPE, 'UPDATE_ROLLBACK_COMPLETE', { physicalId: op.doc.stackId });
-  await op.save(op.snapshot({
-    template: previous.template,
-    parameters: previous.parameters,
-    outputs: previous.outputs,
-    imports: previous.imports,
-    statusReason: op.firstError,
-  }));
-  return op.result('deploy', 'UPDATE_ROLLBACK_COMPLETE', false, previous.outputs);
+  await op.save(op.snapshot({ statusReason: op.firstError ?? op.reason }));
+  return op.result(operation, 'UPDATE_ROLLBACK_COMPLETE', resumed, op.doc.outputs);
+}
+
+/** A resumed operation that ended in a settled state lets the run go on. */
+function resumedResult(result: StackResult): StackResult {
+  return result.status && !result.status.endsWith('_FAILED') ? { ...result, success: true } : result;
+}
+
+/** Another live run is working on the stack: who, else undefined (its run died: the operation can be resumed). */
+function runningOperation(record: OperationRecord | undefined): string | undefined {
+  if (!record || record.host !== os.hostname()) return undefined;
+  if (record.pid === process.pid) return ACTIVE_RUNS.has(record.runId) ? 'another run of this process' : undefined;
+  try {
+    process.kill(record.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
+  }
+  return `the run of process ${record.pid}`;
+}
+
+/**
+ * Finishes what CloudFormation would have done with an operation a run left `*_IN_PROGRESS` (the
+ * deployer was killed): requests in flight are sent again and answered, an interrupted create or
+ * update rolls back, an interrupted rollback, cleanup or delete goes on from its checkpoint.
+ */
+async function resumeStack(ctx: RunContext, doc: StackDocument, constructPaths: Readonly<Record<string, string>> = {}, operation: 'deploy' | 'destroy'): Promise<StackResult> {
+  const holder = runningOperation(doc.operation);
+  if (holder) {
+    return refused(doc.stackName, doc.status, `Stack ${doc.stackName} is in ${doc.status} state: ${holder} is working on it. `
+      + 'Wait for it to end, or interrupt it (Ctrl-C); the next deploy or destroy finishes whatever it leaves in progress', operation);
+  }
+  const op = new StackOperation(ctx, doc, environmentOf(ctx, doc), constructPaths);
+  const kind = doc.status.startsWith('CREATE') || doc.status.startsWith('ROLLBACK') ? 'create' : doc.status.startsWith('DELETE') ? 'delete' : 'update';
+  op.operation ??= { kind, startedAt: new Date().toISOString() };
+  op.emit(op.stackName, STACK_RESOURCE_TYPE, doc.status, { physicalId: doc.stackId, reason: 'Resuming the operation an interrupted run left in progress' });
+  await op.persist();
+  await op.finishInFlight();
+  const failedBefore = Object.values(op.snapshot().resources).some(record => record.status.endsWith('_FAILED'));
+  if (operation === 'deploy' && op.target && !op.cancelled && !failedBefore && ['CREATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS'].includes(doc.status)) {
+    // The run went away, nothing failed and nobody cancelled: CloudFormation would have carried on.
+    let plan: Plan | undefined;
+    try {
+      plan = op.plan(op.target.template, {}, op.target.parameters);
+    } catch (error) {
+      if (!(error instanceof TemplateError || error instanceof ResolveError)) throw error;
+      op.firstError = error.message;
+    }
+    if (plan) {
+      return doc.status === 'CREATE_IN_PROGRESS'
+        ? resumedResult(await createStack(op, plan, true))
+        : resumedResult(await updateStack(op, plan, { ...doc, resources: op.previousResources ?? {} }, true));
+    }
+  }
+  switch (doc.status) {
+    case 'CREATE_IN_PROGRESS':
+      return createRollback(op, operation, 'The stack creation was interrupted. Rollback requested by user.', true);
+    case 'ROLLBACK_IN_PROGRESS':
+      return createRollback(op, operation, op.reason ?? 'Rollback resumed', true);
+    case 'UPDATE_IN_PROGRESS':
+      return updateRollback(op, operation, 'The stack update was interrupted. Rollback requested by user.', [], true);
+    case 'UPDATE_ROLLBACK_IN_PROGRESS':
+      return updateRollback(op, operation, op.reason ?? 'Rollback resumed', [], true);
+    case 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS':
+      return updateRollbackComplete(op, operation, true);
+    case 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS':
+      return updateCleanup(op, operation);
+    case 'DELETE_IN_PROGRESS':
+      return deleteResources(ctx, op, operation);
+    default:
+      // REVIEW_IN_PROGRESS: nothing was done yet.
+      await op.remove();
+      return op.result(operation, undefined, true);
+  }
+}
+
+/**
+ * ContinueUpdateRollback: a stack in UPDATE_ROLLBACK_FAILED finishes its rollback, taking
+ * `resourcesToSkip` as rolled back as they are. Other stacks are left as they are.
+ */
+export async function continueUpdateRollback(
+  ctx: RunContext,
+  stackName: string,
+  resourcesToSkip: readonly string[] = [],
+  constructPaths: Readonly<Record<string, string>> = {},
+): Promise<StackResult> {
+  const doc = ctx.registry.get(stackName);
+  if (!doc) return refused(stackName, undefined, `Stack ${stackName} does not exist: there is no rollback to continue`);
+  if (doc.status.endsWith('_IN_PROGRESS')) return resumeStack(ctx, doc, constructPaths, 'deploy');
+  if (doc.status !== 'UPDATE_ROLLBACK_FAILED') return { ...refused(stackName, doc.status, undefined), next: wayOut(doc, 'deploy') };
+  const op = new StackOperation(ctx, doc, environmentOf(ctx, doc), constructPaths);
+  if (!doc.operation) {
+    return refused(stackName, doc.status, `Stack ${stackName} keeps no record of the rollback to continue (it was deployed by an older deployer)`, 'deploy',
+      `Run '${CLI} destroy ${stackName} --retain-resources ${retainSuggestion(doc).join(',') || 'ID,...'}' to remove the stack and keep its resources; the next deploy adopts them.`);
+  }
+  const remaining = op.rollbackRemaining();
+  const notSkippable = resourcesToSkip.filter(id => id in doc.resources && !remaining.includes(id));
+  if (notSkippable.length > 0) {
+    return refused(stackName, doc.status, `--resources-to-skip: [${notSkippable.join(', ')}] of ${stackName} are not resources whose rollback is still to be done`
+      + ` (those are: [${remaining.join(', ')}])`);
+  }
+  return updateRollback(op, 'deploy', 'Continue update rollback requested by user', resourcesToSkip.filter(id => remaining.includes(id)), true);
 }
 
 /** Deletes a deployed stack (CloudFormation DeleteStack). */
-export async function destroyStack(ctx: RunContext, stackName: string, constructPaths: Readonly<Record<string, string>> = {}): Promise<StackResult> {
+export async function destroyStack(
+  ctx: RunContext,
+  stackName: string,
+  constructPaths: Readonly<Record<string, string>> = {},
+  options: StackOperationOptions = {},
+): Promise<StackResult> {
   const doc = ctx.registry.get(stackName);
   if (!doc) return refused(stackName, undefined, undefined, 'destroy');
-  return destroyDocument(ctx, doc, constructPaths);
+  return destroyDocument(ctx, doc, constructPaths, options);
 }
 
-async function destroyDocument(ctx: RunContext, doc: StackDocument, constructPaths: Readonly<Record<string, string>>): Promise<StackResult> {
-  const [, , , region = DEFAULT_REGION, account = ctx.config.managementAccountId] = doc.stackId.split(':');
-  const op = new StackOperation(ctx, doc, { account, region, partition: 'aws' }, constructPaths);
-  for (const output of Object.values(doc.outputs)) {
+async function destroyDocument(
+  ctx: RunContext,
+  doc: StackDocument,
+  constructPaths: Readonly<Record<string, string>>,
+  options: StackOperationOptions = {},
+): Promise<StackResult> {
+  const earlier: StackResult[] = [];
+  let current: StackDocument | undefined = doc;
+  if (doc.status.endsWith('_IN_PROGRESS')) {
+    const resumed = await resumeStack(ctx, doc, constructPaths, 'destroy');
+    earlier.push(resumed);
+    current = ctx.registry.get(doc.stackName);
+    if (!current || !resumed.success || current.status.endsWith('_IN_PROGRESS') || ctx.interrupt?.aborted) return mergeResults(resumed, earlier.slice(0, -1));
+  }
+  const retain = new Set(options.retainResources ?? []);
+  if (retain.size > 0) {
+    if (!['DELETE_FAILED', 'ROLLBACK_FAILED'].includes(current.status)) {
+      return mergeResults(refused(doc.stackName, current.status,
+        `--retain-resources applies to a stack in DELETE_FAILED or ROLLBACK_FAILED state, as CloudFormation's DeleteStack; ${doc.stackName} is in ${current.status} state`, 'destroy'), earlier);
+    }
+    const unknown = [...retain].filter(id => !(id in current!.resources));
+    if (unknown.length > 0) {
+      return mergeResults(refused(doc.stackName, current.status,
+        `--retain-resources: ${doc.stackName} has no resource [${unknown.join(', ')}] (it has: [${Object.keys(current.resources).join(', ')}])`, 'destroy'), earlier);
+    }
+  }
+  const op = new StackOperation(ctx, current, environmentOf(ctx, current), constructPaths);
+  for (const output of Object.values(current.outputs)) {
     const importer = output.exportName ? op.importerOf(output.exportName) : undefined;
     if (importer) {
       op.firstError = `Export ${output.exportName} cannot be deleted as it is in use by ${importer}`;
-      return op.result('destroy', doc.status, false);
+      return mergeResults(op.result('destroy', current.status, false), earlier);
     }
   }
-  op.emitStack('DELETE_IN_PROGRESS', 'User Initiated');
-  const notDeleted = await op.deleteAll([...op.liveItems(op.live.keys(), retainOnDelete), ...op.pendingItems()], false);
+  op.begin('delete');
+  op.retainIds = [...retain];
+  return mergeResults(await deleteResources(ctx, op, 'destroy'), earlier);
+}
+
+/** DELETE_IN_PROGRESS: every resource in reverse dependency order, then DELETE_COMPLETE (or DELETE_FAILED). */
+async function deleteResources(ctx: RunContext, op: StackOperation, operation: 'deploy' | 'destroy'): Promise<StackResult> {
+  const retain = new Set(op.retainIds);
+  await op.emitStack('DELETE_IN_PROGRESS', 'User Initiated');
+  const items = [...op.liveItems(op.live.keys(), (record, id) => retainOnDelete(record) || retain.has(id)), ...op.pendingItems()];
+  const notDeleted = await op.deleteAll(items, false, ctx.interrupt);
+  if (notDeleted.length === 0 && op.interrupted() && (op.live.size > 0 || op.pendingDeletes.length > 0)) {
+    // Interrupted: no new deletion started, those under way finished; the next run goes on.
+    op.firstError ??= 'Stack deletion interrupted by the user';
+    await op.persist();
+    return { ...op.result(operation, 'DELETE_IN_PROGRESS', false), interrupted: true };
+  }
   if (notDeleted.length > 0) {
     const reason = `The following resource(s) failed to delete: [${notDeleted.join(', ')}].`;
     op.status = 'DELETE_FAILED';
-    op.emit(op.stackName, STACK_RESOURCE_TYPE, 'DELETE_FAILED', { physicalId: doc.stackId, reason });
+    op.end();
+    op.emit(op.stackName, STACK_RESOURCE_TYPE, 'DELETE_FAILED', { physicalId: op.doc.stackId, reason });
     await op.save(op.snapshot({ statusReason: reason }));
-    return op.result('destroy', 'DELETE_FAILED', false);
+    return op.result(operation, 'DELETE_FAILED', false);
   }
   op.status = 'DELETE_COMPLETE';
-  op.emit(op.stackName, STACK_RESOURCE_TYPE, 'DELETE_COMPLETE', { physicalId: doc.stackId });
+  op.end();
+  op.emit(op.stackName, STACK_RESOURCE_TYPE, 'DELETE_COMPLETE', { physicalId: op.doc.stackId });
   await op.remove();
-  return op.result('destroy', 'DELETE_COMPLETE', true);
+  return op.result(operation, 'DELETE_COMPLETE', true);
 }
 
-function refused(stackName: string, status: string | undefined, error: string | undefined, operation: 'deploy' | 'destroy' = 'deploy'): StackResult {
+/** Remaining resources to keep when deleting a stuck stack: the failed ones, and every account that deletion would close or remove. */
+function retainSuggestion(doc: StackDocument): string[] {
+  return Object.entries(doc.resources)
+    .filter(([, record]) => record.status === 'DELETE_FAILED' || record.status === 'UPDATE_FAILED' || closesAccount(record))
+    .map(([id]) => id);
+}
+
+function closesAccount(record: ResourceRecord): boolean {
+  return record.type === ACCOUNT_TYPE && DESTRUCTIVE_REMOVAL_ACTIONS.includes(String(record.properties[REMOVAL_ACTION_PROPERTY]));
+}
+
+/**
+ * The command that gets a stack out of a state that blocks deploys. It never suggests deleting
+ * resources the stack still declares with a removal action that closes or removes an account.
+ */
+export function wayOut(doc: StackDocument, operation: 'deploy' | 'destroy'): string | undefined {
+  const name = doc.stackName;
+  switch (doc.status) {
+    case 'UPDATE_ROLLBACK_FAILED': {
+      const remaining = Object.entries(doc.operation?.touched ?? {}).filter(([, touch]) => ['updating', 'updated', 'replaced'].includes(touch.kind)).map(([id]) => id);
+      const failed = remaining.filter(id => doc.resources[id]?.status === 'UPDATE_FAILED');
+      return `Fix what made the rollback fail, then run '${CLI} deploy ${name} --continue-rollback' to finish it; `
+        + `to leave resources as they are and finish it anyway, add '--resources-to-skip ${(failed.length ? failed : remaining).join(',') || 'ID,...'}'.`
+        + ' Then deploy again.';
+    }
+    case 'DELETE_FAILED':
+    case 'ROLLBACK_FAILED': {
+      const keep = retainSuggestion(doc);
+      const accounts = Object.values(doc.resources).some(closesAccount);
+      return `Run '${CLI} destroy ${name} --retain-resources ${keep.join(',') || 'ID,...'}' to finish deleting the stack and keep these resources as they are`
+        + `${accounts ? ' (accounts included: deleting them would close or remove them)' : ''}; a later deploy adopts what the app still declares.`
+        + (accounts ? '' : ` Or fix the cause and run '${CLI} destroy ${name}' again.`);
+    }
+    default:
+      if (doc.status.endsWith('_IN_PROGRESS')) return `Run '${CLI} ${operation} ${name}' again: it first finishes what was left in progress.`;
+      return undefined;
+  }
+}
+
+function refused(stackName: string, status: string | undefined, error: string | undefined, operation: 'deploy' | 'destroy' = 'deploy', next?: string): StackResult {
   return {
     stackName,
     operation,
@@ -922,6 +1374,7 @@ function refused(stackName: string, status: string | undefined, error: string | 
     success: error === undefined,
     noChanges: error === undefined,
     ...(error ? { error } : {}),
+    ...(next ? { next } : {}),
     events: [],
     invocations: [],
     counts: { created: 0, updated: 0, replaced: 0, deleted: 0, retained: 0, unchanged: 0, failed: 0 },
@@ -930,6 +1383,7 @@ function refused(stackName: string, status: string | undefined, error: string | 
 }
 
 function mergeResults(result: StackResult, earlier: StackResult[]): StackResult {
+  if (earlier.length === 0) return result;
   const all = [...earlier, result];
   const counts = { ...result.counts };
   for (const other of earlier) {

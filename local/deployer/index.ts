@@ -4,7 +4,7 @@
  * against the local Organizations emulator.
  */
 export { deploy, destroy, selectStacks } from './deploy';
-export type { DeployOptions, RunOptions, RunResult } from './deploy';
+export type { DeployOptions, DestroyOptions, RunOptions, RunResult } from './deploy';
 export type { StackEvent, StackResult, StackCounts, ResourceInvocation } from './engine';
 export { readAssembly, synthesize } from './assembly';
 export type { AssemblyStack, CloudAssembly } from './assembly';
@@ -12,5 +12,6 @@ export { readOrganizationTree, renderOrganizationTree } from './tree';
 export type { OrganizationTree, OrganizationNode, AttachedPolicy } from './tree';
 export { OrganizationsHttpClient, OrganizationsApiError } from './organizations-client';
 export { EmulatorAdmin } from './store';
-export type { StackDocument, ResourceRecord } from './store';
+export type { StackDocument, ResourceRecord, OperationRecord } from './store';
+export { wayOut } from './engine';
 export { formatEvent, formatSummary } from './progress';

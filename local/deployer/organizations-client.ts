@@ -4,6 +4,7 @@
  * that names the caller, and the deployer needs no SDK at runtime.
  */
 import { EMULATOR_ACCESS_KEY_ID } from './resources';
+import { unreachable } from './store';
 
 export class OrganizationsApiError extends Error {
   constructor(readonly code: string, message: string, readonly reason?: string) {
@@ -48,7 +49,8 @@ export class OrganizationsHttpClient {
   private async once<T>(operation: string, input: Record<string, unknown>): Promise<T> {
     const date = new Date().toISOString().replace(/[-:]/g, '').slice(0, 8);
     const accessKeyId = this.options.accessKeyId ?? EMULATOR_ACCESS_KEY_ID;
-    const response = await fetch(`${this.endpoint.replace(/\/+$/, '')}/`, {
+    const url = `${this.endpoint.replace(/\/+$/, '')}/`;
+    const response = await fetch(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-amz-json-1.1',
@@ -56,7 +58,7 @@ export class OrganizationsHttpClient {
         'authorization': `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${date}/us-east-1/organizations/aws4_request, SignedHeaders=host;x-amz-target, Signature=unsigned`,
       },
       body: JSON.stringify(input),
-    });
+    }).catch(error => { throw unreachable(this.endpoint, error); });
     const text = await response.text();
     const body = text ? JSON.parse(text) : {};
     if (!response.ok) {

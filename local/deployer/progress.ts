@@ -12,6 +12,11 @@ export function formatEvent(event: StackEvent): string {
 
 /** The closing line of a stack, with what happened to its resources. */
 export function formatSummary(result: StackResult): string {
+  const line = summaryLine(result);
+  return result.next ? `${line}\n     ➜  ${result.next}` : line;
+}
+
+function summaryLine(result: StackResult): string {
   if (result.operation === 'destroy') {
     if (result.status === undefined && result.success) return ` ✅  ${result.stackName}: does not exist, nothing to destroy`;
     return result.success

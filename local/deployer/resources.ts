@@ -114,6 +114,8 @@ export function functionConfiguration(record: ResourceRecord, codeDirectory: str
     AWS_SESSION_TOKEN: 'emulator',
     AWS_ENDPOINT_URL_ORGANIZATIONS: settings.endpoint,
     AWS_ENDPOINT_URL_ACCOUNT: settings.endpoint,
+    // The emulator serves DescribeStacks / DescribeStackResource from the deployer's stack store.
+    AWS_ENDPOINT_URL_CLOUDFORMATION: settings.endpoint,
     // Keep the developer's ~/.aws configuration (profiles, endpoints) out of the function.
     AWS_CONFIG_FILE: '/nonexistent/cdk-organizations/aws-config',
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/cdk-organizations/aws-credentials',

@@ -34,7 +34,13 @@ export function runInOrder(
   ids: readonly string[],
   prerequisites: (id: string) => Iterable<string>,
   operation: (id: string, token: CancellationToken) => Promise<boolean>,
-  options: { mode: FailureMode; onCancel?: (id: string) => void; onError?: (id: string, error: unknown) => void },
+  options: {
+    mode: FailureMode;
+    onCancel?: (id: string) => void;
+    onError?: (id: string, error: unknown) => void;
+    /** Once aborted, no operation starts; running ones finish (a user's interruption). */
+    stop?: AbortSignal;
+  },
 ): Promise<PhaseOutcome> {
   const members = new Set(ids);
   const pending = [...ids];
@@ -47,9 +53,14 @@ export function runInOrder(
   let finished = false;
 
   return new Promise<PhaseOutcome>(resolve => {
+    const onStop = () => {
+      stopped = true;
+      pump();
+    };
     const finish = () => {
       if (finished) return;
       finished = true;
+      options.stop?.removeEventListener('abort', onStop);
       resolve({ succeeded, failed, cancelled, notStarted: pending, background });
     };
     const pump = () => {
@@ -94,6 +105,8 @@ export function runInOrder(
         });
       background.push(settled);
     };
+    if (options.stop?.aborted) stopped = true;
+    else options.stop?.addEventListener('abort', onStop);
     pump();
   });
 }

@@ -53,9 +53,61 @@ export interface StackDocument {
   imports: string[];
   readonly createdAt: string;
   updatedAt: string;
+  /**
+   * The operation under way (while the status is `*_IN_PROGRESS`), or the rollback that failed
+   * (UPDATE_ROLLBACK_FAILED): what a later run needs to finish it as CloudFormation would have.
+   */
+  operation?: OperationRecord;
+}
+
+/** What an operation did to a resource, for its rollback. */
+export type Touch =
+  | { readonly kind: 'creating'; readonly record: Omit<ResourceRecord, 'physicalId' | 'attributes' | 'status'> }
+  | { readonly kind: 'created' }
+  | { readonly kind: 'updating'; readonly previous: ResourceRecord; readonly attempted: Record<string, unknown> }
+  | { readonly kind: 'updated'; readonly previous: ResourceRecord; readonly attempted: Record<string, unknown> }
+  | { readonly kind: 'replaced'; readonly previous: ResourceRecord }
+  /** Back to its previous state by the rollback (or skipped by a continued rollback). */
+  | { readonly kind: 'rolledBack' };
+
+/** A Create or Update sent to a provider whose answer the operation has not recorded yet. */
+export interface InFlightRequest {
+  readonly requestType: 'Create' | 'Update';
+  /** Sent again with the same RequestId when the operation resumes (the handlers are idempotent). */
+  readonly requestId: string;
+}
+
+/** The checkpoint of a stack operation, saved with the stack document as each resource completes. */
+export interface OperationRecord {
+  readonly kind: 'create' | 'update' | 'delete';
+  /** The process running it, so that a later run can tell an interrupted operation from one still running. */
+  readonly pid: number;
+  readonly host: string;
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly touched: Record<string, Touch>;
+  readonly inFlight: Record<string, InFlightRequest>;
+  /** Updates: the resources as the stack had them before, for the rollback. */
+  readonly previousResources?: Record<string, ResourceRecord>;
+  /** Cleanup phases: the logical ids being deleted. */
+  readonly cleanup?: readonly string[];
+  /** Deletes: the logical ids kept (DeleteStack's RetainResources). */
+  readonly retain?: readonly string[];
+  /** Why the stack rolls back. */
+  readonly reason?: string;
+  /** Creates and updates: the template and parameters being deployed, for a later run to carry on with. */
+  readonly target?: { readonly template: Template; readonly parameters: Record<string, unknown> };
+  /** The user interrupted the operation (Ctrl-C): a later run rolls it back rather than carrying it on. */
+  readonly cancelled?: boolean;
 }
 
 export class EmulatorUnreachableError extends Error {}
+
+/** The error when nothing answers at the endpoint: which endpoint, and how to start an emulator there. */
+export function unreachable(endpoint: string, error: unknown): EmulatorUnreachableError {
+  return new EmulatorUnreachableError(`Cannot reach the emulator at ${endpoint}: nothing answers there (${describe(error)}). `
+    + "Start one with 'cdk-organizations emulator' (in a checkout: 'npm run --silent cli -- emulator'); it prints its URL first: pass that URL with --endpoint");
+}
 
 /** HTTP client of the emulator's `/_emulator/` endpoints. */
 export class EmulatorAdmin {
@@ -66,7 +118,7 @@ export class EmulatorAdmin {
     try {
       response = await fetch(this.url('/_emulator/config'));
     } catch (error) {
-      throw new EmulatorUnreachableError(`Cannot reach the emulator at ${this.endpoint} (${describe(error)}): start one with 'cdk-organizations emulator' and pass its URL with --endpoint`);
+      throw unreachable(this.endpoint, error);
     }
     if (!response.ok) throw new Error(`${this.endpoint} does not look like a cdk-organizations emulator: GET /_emulator/config answered ${response.status}`);
     return await response.json() as EmulatorConfig;
@@ -112,7 +164,7 @@ export class EmulatorAdmin {
         headers: body ? { 'content-type': 'application/json' } : undefined,
       });
     } catch (error) {
-      throw new EmulatorUnreachableError(`Cannot reach the emulator at ${this.endpoint} (${describe(error)})`);
+      throw unreachable(this.endpoint, error);
     }
     if (!response.ok && !accept.includes(response.status)) {
       throw new Error(`${method} ${pathname} on the emulator answered ${response.status}: ${(await response.text()).slice(0, 500)}`);

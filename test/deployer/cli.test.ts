@@ -1,4 +1,6 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as path from 'path';
 import {
   AttachPolicyCommand, CreateAccountCommand, CreateOrganizationalUnitCommand, CreatePolicyCommand, DescribeCreateAccountStatusCommand,
@@ -96,7 +98,7 @@ describe('deploy and destroy commands', () => {
 
     const unknown = capture();
     expect(await main('deploy', ['--bogus'], unknown.io)).toBe(1);
-    expect(unknown.err.join('\n')).toMatch(/Unknown option --bogus/);
+    expect(unknown.err.join('\n')).toMatch(/^cdk-organizations deploy: Unknown option '--bogus'[^]*\n\nUsage:\n {2}cdk-organizations deploy /);
 
     const unreachable = capture();
     expect(await main('deploy', ['--app', workspace.dir, '--endpoint', 'http://127.0.0.1:9'], unreachable.io)).toBe(1);
@@ -105,6 +107,60 @@ describe('deploy and destroy commands', () => {
     const notAssembly = capture();
     expect(await main('deploy', ['--app', workspace.dir, '--endpoint', emulator.endpoint], notAssembly.io)).toBe(1);
     expect(notAssembly.err.join('\n')).toMatch(/is not a cloud assembly: it has no manifest\.json/);
+  });
+});
+
+describe('strict arguments', () => {
+  const refusals: Array<[string, 'deploy' | 'destroy' | 'tree', string[], RegExp]> = [
+    ['an unknown option', 'destroy', ['--endpoint', 'http://127.0.0.1:1', '--force'], /Unknown option '--force'/],
+    ['an option of another command', 'tree', ['--endpoint', 'http://127.0.0.1:1', '--app', 'cdk.out'], /Unknown option '--app'/],
+    ['--retain-resources on deploy', 'deploy', ['--endpoint', 'http://127.0.0.1:1', '--retain-resources', 'A'], /Unknown option '--retain-resources'/],
+    ['a missing value at the end', 'deploy', ['--app', 'cdk.out', '--endpoint'], /Option '--endpoint <value>' argument missing/],
+    ['an option taken as a missing value', 'deploy', ['--endpoint', '--app', 'cdk.out'], /Option '--endpoint' argument is ambiguous/],
+    ['a value given to a flag', 'deploy', ['--endpoint', 'http://127.0.0.1:1', '--logs=yes'], /Option '--logs' does not take an argument/],
+    ['a value given to --json', 'tree', ['--endpoint', 'http://127.0.0.1:1', '--json=false'], /Option '--json' does not take an argument/],
+    ['a positional argument to tree', 'tree', ['--endpoint', 'http://127.0.0.1:1', 'extra'], /Unexpected argument 'extra'/],
+    ['an endpoint that is not a URL', 'tree', ['--endpoint', '127.0.0.1:4566'], /--endpoint takes the emulator's URL \(http:\/\/HOST:PORT\), got '127\.0\.0\.1:4566'/],
+    ['--resources-to-skip alone', 'deploy', ['--endpoint', 'http://127.0.0.1:1', '--resources-to-skip', 'A'], /--resources-to-skip goes with --continue-rollback/],
+  ];
+  test.each(refusals)('%s is refused with the usage and a non-zero exit', async (_name, command, args, message) => {
+    const io = capture();
+    expect(await main(command, args, io.io)).toBe(1);
+    const text = io.err.join('\n');
+    expect(text).toMatch(message);
+    expect(text).toMatch(new RegExp(`^cdk-organizations ${command}: [^]*\n\nUsage:\n`));
+    expect(io.out).toEqual([]);
+  });
+
+  test('tree against an endpoint where nothing answers says which endpoint, that nothing answers and how to start the emulator', async () => {
+    const server = net.createServer();
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise(resolve => server.close(resolve));
+    const io = capture();
+
+    expect(await main('tree', ['--endpoint', `http://127.0.0.1:${port}`], io.io)).toBe(1);
+
+    expect(io.err).toEqual([`Cannot reach the emulator at http://127.0.0.1:${port}: nothing answers there (ECONNREFUSED). `
+      + "Start one with 'cdk-organizations emulator' (in a checkout: 'npm run --silent cli -- emulator'); it prints its URL first: pass that URL with --endpoint"]);
+  });
+
+  test('the top-level command refuses unknown options and commands with its usage', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, ['-r', 'ts-node/register', path.join(__dirname, '..', '..', 'local', 'cli.ts'), ...args], {
+      encoding: 'utf-8', env: { ...process.env, TS_NODE_PROJECT: path.join(__dirname, '..', '..', 'local', 'tsconfig.json'), TS_NODE_TRANSPILE_ONLY: 'true' },
+    });
+    const bogus = run('--bogus');
+    expect(bogus.status).toBe(1);
+    expect(bogus.stderr).toMatch(/^cdk-organizations: Unknown option '--bogus'[^]*Usage: cdk-organizations <command>/);
+    const unknown = run('deplyo');
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/^Unknown command 'deplyo'\.\n\nUsage: cdk-organizations <command>/);
+    const help = run('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: cdk-organizations <command>/);
+    const strictDeploy = run('deploy', '--logs=1', '--endpoint', 'http://127.0.0.1:1');
+    expect(strictDeploy.status).toBe(1);
+    expect(strictDeploy.stderr).toMatch(/Option '--logs' does not take an argument/);
   });
 });
 

@@ -102,6 +102,7 @@ test('handlers run with the emulator endpoints, scaled retries, the template env
   expect(create.env).toEqual({
     AWS_ENDPOINT_URL_ORGANIZATIONS: h.emulator.endpoint,
     AWS_ENDPOINT_URL_ACCOUNT: h.emulator.endpoint,
+    AWS_ENDPOINT_URL_CLOUDFORMATION: h.emulator.endpoint,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
     // lambda/shared/retry.ts's 500 ms base on the emulator's clock (time scale 0.001).

@@ -2,13 +2,14 @@
  * Test support for the local deployer: small CDK apps whose custom resources are served by a
  * Provider running the fixture handler (fixtures/handler), and the log of what that handler received.
  */
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { deploy, destroy, DeployOptions, RunResult } from '../../local/deployer';
+import { deploy, destroy, DeployOptions, DestroyOptions, RunResult } from '../../local/deployer';
 import { Emulator } from '../../local/emulator';
 
 export const FIXTURE_HANDLER = path.join(__dirname, 'fixtures', 'handler');
@@ -119,7 +120,7 @@ export interface Harness {
   readonly emulator: Emulator;
   readonly workspace: Workspace;
   deploy(app: string, options?: Partial<DeployOptions>): Promise<RunResult>;
-  destroy(app: string | undefined, options?: Partial<DeployOptions>): Promise<RunResult>;
+  destroy(app: string | undefined, options?: Partial<DestroyOptions>): Promise<RunResult>;
   stop(): Promise<void>;
 }
 
@@ -151,4 +152,53 @@ export function statuses(result: RunResult, stackName?: string): Array<[string, 
 /** Stack-level statuses of a run, in order. */
 export function stackStatuses(result: RunResult): string[] {
   return result.stacks.flatMap(stack => stack.events).filter(event => event.resourceType === 'AWS::CloudFormation::Stack').map(event => event.status);
+}
+
+/** The stack-store snapshots the fixture handler logged (`ReadStack`), in order. */
+export interface StackRead {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly requestType: string;
+  readonly requestId: string;
+  readonly status: string;
+  readonly resources: Record<string, { type: string; physicalId: string; status: string }>;
+}
+
+export function stackReads(workspace: Workspace): StackRead[] {
+  if (!fs.existsSync(workspace.logFile)) return [];
+  return fs.readFileSync(workspace.logFile, 'utf-8').split('\n').filter(Boolean).map(line => JSON.parse(line)).filter(entry => entry.phase === 'stack');
+}
+
+const REPO = path.join(__dirname, '..', '..');
+
+/** The `cdk-organizations` command run from sources in a child process, as a user runs it. */
+export interface CliProcess {
+  readonly child: ChildProcess;
+  /** Resolves with the exit code (or the signal that ended it) and everything printed. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+export function spawnCli(args: string[]): CliProcess {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register', path.join(REPO, 'local', 'cli.ts'), ...args], {
+    cwd: REPO,
+    env: { ...process.env, TS_NODE_PROJECT: path.join(REPO, 'local', 'tsconfig.json'), TS_NODE_TRANSPILE_ONLY: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf-8').on('data', chunk => { stdout += chunk; });
+  child.stderr!.setEncoding('utf-8').on('data', chunk => { stderr += chunk; });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(resolve => {
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, exited };
+}
+
+/** Waits until `condition` holds (polling), or fails after `timeoutMs`. */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
+    await new Promise(resolve => setTimeout(resolve, 20));
+  }
 }
