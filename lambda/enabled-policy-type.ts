@@ -10,8 +10,8 @@
  * asynchronously (PENDING_ENABLE, PENDING_DISABLE); isComplete waits until the root reports the
  * change, so that policies of the type can be attached as soon as this resource is complete.
  */
-import { DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListRootsCommand, PolicyType, Root } from '@aws-sdk/client-organizations';
-import { listAllPages } from './shared/attachments';
+import { DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListPoliciesCommand, ListRootsCommand, PolicyType, Root } from '@aws-sdk/client-organizations';
+import { listAllPages, listTargetsForPolicy } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
@@ -164,6 +164,20 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
   return { PhysicalResourceId: event.PhysicalResourceId };
 }
 
+/** The customer-managed policies of `policyType` attached to any root, OU or account. */
+async function attachedPoliciesOfType(policyType: string, ctx: HandlerContext): Promise<string[]> {
+  const policies = await listAllPages(async token => {
+    const page = await withRetry(() => ctx.organizations.send(new ListPoliciesCommand({ Filter: policyType as PolicyType, NextToken: token })),
+      { deadline: ctx.deadline });
+    return { items: page.Policies, next: page.NextToken };
+  });
+  const attached: string[] = [];
+  for (const policy of policies.filter(p => !p.AwsManaged && p.Id)) {
+    if ((await listTargetsForPolicy(policy.Id!, ctx)).length > 0) attached.push(policy.Id!);
+  }
+  return attached;
+}
+
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const id = parseEnabledPolicyTypePhysicalId(event.PhysicalResourceId);
   if (!id) {
@@ -173,6 +187,19 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
   // The root's tag decides, not the physical id: a type is disabled only by the resource that owns it.
   const decision = await settleDelete(owned(id), event, ctx);
   if (decision.kind !== 'destroy') return {};
+  // Disabling detaches every policy of the type: never while one is attached that this stack did not
+  // remove first (its own policies depend on this resource, so they are gone by now).
+  const attached = await attachedPoliciesOfType(id.policyType, ctx);
+  if (attached.length > 0) {
+    ctx.log('leaving the policy type enabled: policies of the type are still attached', {
+      rootId: id.rootId,
+      policyType: id.policyType,
+      policies: attached,
+      why: 'disabling it would detach them (another stack\'s or ones attached outside any stack); it is no longer this stack\'s',
+    });
+    await forget(owned(id), ctx);
+    return {};
+  }
   ctx.log('DisablePolicyType', { rootId: id.rootId, policyType: id.policyType });
   try {
     // Policies of the type that are still attached are detached by Organizations itself.

@@ -1,4 +1,4 @@
-import { DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListRootsCommand, PolicyType } from '@aws-sdk/client-organizations';
+import { AttachPolicyCommand, CreatePolicyCommand, DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListRootsCommand, PolicyType } from '@aws-sdk/client-organizations';
 import { createEvent, deleteEvent, Harness, mutatingCalls, ownerId, raceBefore, setStack, startHarness, tagsOf, updateEvent } from './harness';
 import {
   enabledPolicyType,
@@ -216,6 +216,21 @@ describe('Delete', () => {
     const again = mark();
     await expect(enabledPolicyType.onDelete(deleteEvent(T, id, {}), h.context())).resolves.toEqual({});
     expect(mutatingCalls(h.emulator, again)).toEqual([]);
+  });
+
+  test('a type with a policy still attached (another stack\'s, or attached by hand) stays enabled: disabling it would detach the policy', async () => {
+    const type = 'INSPECTOR_POLICY';
+    const id = await create(type);
+    const content = JSON.stringify({ inspector: { enablement: { ec2_scanning: { enable_in_regions: { '@@assign': ['us-east-1'] } } } } });
+    const policy = await h.organizations.send(new CreatePolicyCommand({ Name: 'kept-by-another-stack', Description: '', Type: type, Content: content }));
+    await h.organizations.send(new AttachPolicyCommand({ PolicyId: policy.Policy!.PolicySummary!.Id!, TargetId: rootId }));
+    const since = mark();
+    const ctx = h.context();
+    await enabledPolicyType.onDelete(deleteEvent(T, id, { RootId: rootId, PolicyType: type }), ctx);
+    expect(mutatingCalls(h.emulator, since)).toEqual(['UntagResource']);
+    expect(await statusOf(type)).toBe('ENABLED');
+    expect(ctx.log.lines.map(l => l.message)).toContain('leaving the policy type enabled: policies of the type are still attached');
+    expect(await tagsOf(h.organizations, rootId)).not.toHaveProperty([typeKey(type)]);
   });
 
   test('an adopted type stays enabled and nothing is called', async () => {
