@@ -21,7 +21,7 @@ import { deploy, EmulatorAdmin, OrganizationsHttpClient, RunResult, StackDocumen
 import { main as cli } from '../../local/deployer/cli';
 import { Emulator } from '../../local/emulator';
 import { Account, AccountRemovalAction, Organization, OrganizationalUnit, Policy, PolicyContent, PolicyType, Root } from '../../src';
-import { Rng } from '../soak/spec';
+import { Rng } from '../soak/generator';
 
 export interface SoakOptions {
   readonly kills: number;

@@ -11,8 +11,8 @@
  *   was removed from the app (or its stack destroyed); nothing made by hand ever destroyed; no two
  *   accounts with one email, OUs with one name under one parent, policies with one name and type.
  */
+import { AppSpec, RemovalAction, ROOT, Tags } from './generator';
 import { diffSnapshots, isClosed, ownershipTags, OWNERSHIP_PREFIX, Snapshot, userTags } from './snapshot';
-import { AppSpec, RemovalAction, ROOT, Tags } from './spec';
 
 export type ViolationClass =
   | 'duplicate'

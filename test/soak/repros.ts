@@ -3,8 +3,8 @@
  * (`cli.ts --repro NAME`, or `--repro all`). Each names the app versions, the faults and what the
  * invariants should report while the defect is there.
  */
+import { AccountSpec, AppSpec, OuSpec, PolicySpec } from './generator';
 import { ScriptStep } from './runner';
-import { AccountSpec, AppSpec, OuSpec, PolicySpec } from './spec';
 
 const scp = (action: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: [action], Resource: '*' }] });
 const base: AppSpec = { stacks: 1, ous: [], accounts: [], policies: [], admins: [] };

@@ -16,9 +16,9 @@ import {
   MoveAccountCommand,
   OrganizationsClient,
 } from '@aws-sdk/client-organizations';
+import { AppSpec, diffSpecs, generate, mutate, Names, ROOT, Rng } from './generator';
 import { Ledger, Finding, declaredViolations, duplicates, lossViolations, rollbackViolations, VIOLATION_CLASSES, ViolationClass } from './invariants';
 import { isClosed, organizationsClient, Snapshot, takeSnapshot } from './snapshot';
-import { AppSpec, diffSpecs, generate, mutate, Names, ROOT, Rng } from './spec';
 import { synthesize } from './synth';
 import { deploy, destroy, RunResult } from '../../local/deployer';
 import { Emulator, FaultSpec } from '../../local/emulator';

@@ -18,7 +18,7 @@ import {
   OrganizationsClient,
   PolicyType,
 } from '@aws-sdk/client-organizations';
-import { Tags } from './spec';
+import { Tags } from './generator';
 
 export const OWNERSHIP_PREFIX = 'cdk-organizations:';
 

@@ -5,10 +5,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { AppSpec, generate, mutate, Names, Rng } from './generator';
 import { Finding, declaredViolations, lossViolations, rollbackViolations, ViolationClass } from './invariants';
 import { formatReport, runSoak } from './runner';
 import { Snapshot } from './snapshot';
-import { AppSpec, generate, mutate, Names, Rng } from './spec';
 import { HANDLER_ASSET_PATH } from '../../src/private/provider';
 
 const QUICK = { seed: 7, lifecycles: 3, minSteps: 3, maxSteps: 4 };

@@ -4,7 +4,7 @@
  */
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import { AppSpec, ROOT, STACK_NAMES } from './spec';
+import { AppSpec, ROOT, STACK_NAMES } from './generator';
 import {
   Account,
   AccountRemovalAction,
