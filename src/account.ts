@@ -26,7 +26,7 @@ const MIN_CREATE_TIMEOUT = Duration.minutes(1);
  * What happens to an AWS account when its `Account` is removed from the app (or its stack deleted).
  */
 export enum AccountRemovalAction {
-  /** Leave the account where it is, in the organization (CloudFormation `DeletionPolicy: Retain`). */
+  /** Leave the account where it is, in the organization (the provider keeps it; nothing is called to remove it). */
   RETAIN = 'RETAIN',
   /**
    * Remove the account from the organization (`RemoveAccountFromOrganization`): it becomes a
