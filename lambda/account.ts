@@ -464,7 +464,7 @@ async function adopt(existing: OrgAccount, spec: AccountSpec, me: string, owner:
     // What adopting it changes, recorded with its tags before it moves, for the rollback of this operation to put back.
     const parentBefore = await parentOf(accountId, ctx);
     const moved = spec.parentId !== undefined && spec.parentId !== parentBefore ? parentBefore : undefined;
-    record = adoptionTags(accountId, current, adoptionRecord(current, spec.tags, moved), ctx);
+    record = adoptionTags(accountId, current, adoptionRecord(me, current, spec.tags, moved), ctx);
   }
   const claim = await syncAccountTags(accountId, [], spec, me, ctx, { current, record });
   const parentId = await ensureParent(accountId, spec.parentId, ctx);

@@ -125,7 +125,7 @@ async function syncOu(ouId: string, oldTags: readonly WireTag[], spec: Organizat
 async function adopt(ou: OrganizationalUnit, spec: OrganizationalUnitSpec, me: string, ctx: HandlerContext): Promise<OrganizationalUnit> {
   const current = await listTags(ou.Id ?? '', ctx);
   // An OU made outside the stack: what adopting it changes, recorded with the change, for a rollback to put back.
-  const record = ownershipIn(current, OwnershipTags.resource()).owner ? [] : adoptionTags(ou.Id ?? '', current, adoptionRecord(current, spec.tags), ctx);
+  const record = ownershipIn(current, OwnershipTags.resource()).owner ? [] : adoptionTags(ou.Id ?? '', current, adoptionRecord(me, current, spec.tags), ctx);
   const claim = await syncOu(ou.Id ?? '', [], spec, false, me, ctx, current, record);
   // Its own creation (a retry) is not an adoption; an OU made outside the stack is, and stays unowned.
   ctx.log(claim === 'mine' ? 'found the organizational unit this resource created' : 'adopting existing organizational unit',

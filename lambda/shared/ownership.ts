@@ -26,7 +26,7 @@
  * as it was, and a later removal, once the operation succeeded, destroys it as declared.
  */
 import { createHash } from 'crypto';
-import { ADOPTION_KEY, AdoptionRecord, parseAdoptionRecord, restoredTags } from './adoption';
+import { ADOPTION_KEY, AdoptionRecord, adopterOf, parseAdoptionRecord, restoredTags } from './adoption';
 import { resourceGone, stackOperation, StackOperation } from './cloudformation';
 import { isError, reasonOf, UserError } from './errors';
 import { applyTagChanges, isLibraryTagKey, listTags, syncTags, TagChanges } from './tags';
@@ -270,7 +270,10 @@ export async function readOwnership(resourceId: string, keys: OwnershipKeys, ctx
 async function settleAdoption(owned: Owned, event: ResourceEvent, tags: ReadonlyMap<string, string>, ctx: HandlerContext,
   restoreAdopted: (record: AdoptionRecord) => Promise<void>): Promise<void> {
   const record = parseAdoptionRecord(tags.get(ADOPTION_KEY));
+  // Another resource's adoption (this one's record was replaced since) is that resource's to settle.
+  if (record && record.adopter !== adopterOf(ownerOf(event))) return;
   const { phase } = await stackOperation(event.StackId, ctx);
+  // Only the rollback of the operation that adopted it restores; a removal drops the record.
   if (!record || phase !== 'rollback') {
     await applyTagChanges(owned.resourceId, { set: [], remove: [ADOPTION_KEY] }, ctx);
     return;

@@ -212,3 +212,19 @@ describe('the rollback of an adoption puts back what it changed', () => {
     expect(await tagsOf(h.organizations, ouId)).toEqual({ team: 'old' });
   });
 });
+
+test('a record left by an earlier adopter is replaced by a new one: the new adopter\'s rollback restores the state from before its own adoption', async () => {
+  const T = ResourceType.ORGANIZATIONAL_UNIT;
+  const ou = handlers[T];
+  const ouId = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'Readopted', Tags: [{ Key: 'team', Value: 'hand' }] })))
+    .OrganizationalUnit!.Id!;
+  // Adopted by X, whose deployment succeeds (its record stays: no Update came).
+  await ou.onCreate(createEvent(T, { Name: 'Readopted', ParentId: rootId, Tags: [{ Key: 'team', Value: 'x' }, { Key: 'env', Value: 'dev' }] }, 'X'), h.context());
+  // Y (X renamed) adopts it in a deployment that fails: its rollback must restore X's tags, not the hand-made state.
+  const y = { Name: 'Readopted', ParentId: rootId, Tags: [{ Key: 'team', Value: 'y' }, { Key: 'env', Value: 'dev' }] };
+  await ou.onCreate(createEvent(T, y, 'Y'), h.context());
+  await setStack(h, 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', ['X']);
+  await ou.onDelete(deleteEvent(T, ouId, y, 'Y'), h.context());
+  const tags = await tagsOf(h.organizations, ouId);
+  expect({ team: tags.team, env: tags.env }).toEqual({ team: 'x', env: 'dev' });
+});
