@@ -1101,13 +1101,20 @@ async function updateStack(op: StackOperation, plan: Plan, previous: StackDocume
   return cancelled ? { ...result, interrupted: true } : result;
 }
 
+/**
+ * The cleanup phase of an update or of its rollback (`status`, entered only when there is something
+ * to delete): the resources in `op.cleanupIds` and the replaced instances still pending deletion.
+ */
+async function cleanUp(op: StackOperation, status: string): Promise<void> {
+  const cleanup = [...op.liveItems(op.cleanupIds ?? [], retainOnDelete), ...op.pendingItems()];
+  if (cleanup.length === 0) return;
+  await op.emitStack(status);
+  await op.deleteAll(cleanup, true);
+}
+
 /** UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: removed resources and replaced instances deleted, then UPDATE_COMPLETE. */
 async function updateCleanup(op: StackOperation, operation: 'deploy' | 'destroy'): Promise<StackResult> {
-  const cleanup = [...op.liveItems(op.cleanupIds ?? [], retainOnDelete), ...op.pendingItems()];
-  if (cleanup.length > 0) {
-    await op.emitStack('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
-    await op.deleteAll(cleanup, true);
-  }
+  await cleanUp(op, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
   op.status = 'UPDATE_COMPLETE';
   op.end();
   op.emit(op.stackName, STACK_RESOURCE_TYPE, 'UPDATE_COMPLETE', { physicalId: op.doc.stackId });
@@ -1137,11 +1144,7 @@ async function updateRollback(op: StackOperation, operation: 'deploy' | 'destroy
 }
 
 async function updateRollbackComplete(op: StackOperation, operation: 'deploy' | 'destroy', resumed: boolean): Promise<StackResult> {
-  const cleanup = [...op.liveItems(op.cleanupIds ?? [], retainOnDelete), ...op.pendingItems()];
-  if (cleanup.length > 0) {
-    await op.emitStack('UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
-    await op.deleteAll(cleanup, true);
-  }
+  await cleanUp(op, 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
   op.status = 'UPDATE_ROLLBACK_COMPLETE';
   op.end();
   op.emit(op.stackName, STACK_RESOURCE_TYPE, 'UPDATE_ROLLBACK_COMPLETE', { physicalId: op.doc.stackId });
