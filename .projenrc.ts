@@ -1,4 +1,5 @@
 import { awscdk, javascript } from 'projen';
+import { HandlerBundle } from './src/private/contract';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   author: 'cdk-organizations developers',
@@ -48,7 +49,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Snapshots are tripwires: a changed snapshot must fail, never be rewritten silently.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
-      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      // Which files run: the jest projects below.
       testTimeout: 60_000,
       collectCoverage: false,
     },
@@ -87,7 +88,7 @@ const bundle = project.addTask('bundle', {
     {
       exec: [
         'esbuild lambda/index.ts --bundle --platform=node --target=node22 --format=cjs --minify',
-        '--legal-comments=none --log-level=warning --outfile=assets/handlers/index.js',
+        `--legal-comments=none --log-level=warning --outfile=${HandlerBundle.DIRECTORY}/${HandlerBundle.FILE}`,
       ].join(' '),
     },
     // The policy syntax rules, one table for the constructs and the emulator: local/ cannot import src/,
@@ -114,6 +115,41 @@ const typecheck = project.addTask('typecheck', {
 project.testTask.prependSpawn(typecheck);
 project.testTask.prependSpawn(bundle);
 
+// Three jest projects, so that the inner loop can leave out what deploys or runs commands
+// (CONTRIBUTING.md, "The inner loop"). `npx projen test` runs all three in one jest run, with the
+// root's reporters and coverage settings. Jest reads only the projects' testMatch once projects are
+// set: the root's (projen's defaults, which also match *spec.ts anywhere under test/) is removed so
+// that nobody reads it as live. Every test file belongs to exactly one project, and a file in a new
+// folder of test/ to e2e, so that none is left out of `npx projen test`.
+const jest = project.jest!;
+/** Test files of the unit and handler folders that run commands in child processes or generate packages. */
+const SLOW_FILES = ['test/readme.test.ts', 'test/bindings.test.ts', 'test/emulator/cli.test.ts'];
+const slow = SLOW_FILES.map(file => file.replace(/[.]/g, '\\.') + '$');
+const jestProject = (displayName: string, testMatch: string[], ignore: string[]) => ({
+  displayName,
+  testMatch: testMatch.map(pattern => `<rootDir>/${pattern}`),
+  testPathIgnorePatterns: ['/node_modules/', ...ignore.map(pattern => `<rootDir>/${pattern}`)],
+  coveragePathIgnorePatterns: ['/node_modules/'],
+  transform: jest.config.transform,
+  clearMocks: true,
+});
+jest.config.projects = [
+  // The constructs: synth only.
+  jestProject('unit', ['test/*.test.ts'], slow),
+  // The handlers and the emulator, in process, against the emulator over HTTP: no deploys.
+  jestProject('handler', ['test/lambda/**/*.test.ts', 'test/emulator/**/*.test.ts'], slow),
+  // The rest: e2e, deployer, soak, examples, and the slow files above.
+  jestProject('e2e', ['test/**/*.test.ts'], [`test/(?!${slow.map(s => s.slice('test/'.length)).join('|')})(lambda/|emulator/|[^/]+\\.test\\.ts$)`]),
+];
+jest.config.testMatch = undefined;
+// Two workers: jest's default on 2 cores is one (cores - 1), which runs the files one after the other.
+project.addTask('test:fast', {
+  description: 'The unit and handler jest projects (no deploys, no bundle, no type-check): the inner loop',
+  // --ci as in the test task: a missing snapshot fails instead of being written.
+  exec: 'jest --ci --selectProjects unit handler --maxWorkers=2',
+  receiveArgs: true,
+});
+
 // The emulator, the local deployer and their CLI are plain TypeScript outside the jsii API.
 const compileLocal = project.addTask('compile:local', {
   description: 'Compile the local emulator and deployer (local/) into lib/local',
@@ -134,6 +170,12 @@ project.addTask('soak', {
   exec: 'ts-node --transpile-only --project test/tsconfig.json test/soak/cli.ts',
   receiveArgs: true,
 }).prependSpawn(bundle);
+project.addTask('bench', {
+  description: 'Run the benchmarks against the emulator (they print figures, and assert no times)',
+  // The accounts benchmark for now (`npm run bench -- 20 0.005`); bench/cli.ts is to run them all.
+  exec: 'ts-node --transpile-only --project test/tsconfig.json bench/accounts.ts',
+  receiveArgs: true,
+});
 project.addTask('kill-soak', {
   description: 'Kill the local deployer at random points of creations, updates and rollbacks, then recover (--kills N --seed S)',
   exec: 'ts-node --transpile-only --project test/tsconfig.json test/deployer/kill-soak.ts',

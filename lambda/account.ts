@@ -29,15 +29,15 @@ import {
   MoveAccountCommand,
   RemoveAccountFromOrganizationCommand,
 } from '@aws-sdk/client-organizations';
-import { adoptionRecord, adoptionTags } from './shared/adoption';
+import type { AdoptionRecord } from './shared/adoption';
 import { listAllPages } from './shared/attachments';
-import { realMs } from './shared/clock';
+import { now, realMs } from './shared/clock';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
-import { assertNoOwnershipKeys, bornTags, Claim, OwnershipTags, ownerOf, ownershipIn, settleDelete, syncTagsAndClaim, undoCancelledCreate } from './shared/ownership';
+import { assertNoOwnershipKeys, bornTags, Claim, ClaimPlan, claimRecorded, OwnershipTags, ownerOf, ownershipIn, planClaim, settleDelete, syncTagsAndClaim, undoCancelledCreate } from './shared/ownership';
 import { booleanProperty, numberProperty, optionalString, requiredString, tagList } from './shared/properties';
 import { RETRYABLE_ERRORS, withRetry } from './shared/retry';
-import { listTags } from './shared/tags';
+import { applyTagChanges, listTags } from './shared/tags';
 import type {
   CreateEvent,
   DeleteEvent,
@@ -49,17 +49,12 @@ import type {
   ResourceHandler,
   UpdateEvent,
 } from './shared/types';
-import { AccountAttrs, AccountProps, AccountRemovalAction, WireTag } from '../src/private/contract';
+import {
+  AccountAttrs, AccountProps, AccountRemovalAction, DEFAULT_CREATE_TIMEOUT_SECONDS, DEFAULT_ROLE_NAME, IdPattern, WireTag,
+} from '../src/private/contract';
 
-/** `RoleName` when the property is absent, as documented for `CreateAccount`. */
-export const DEFAULT_ROLE_NAME = 'OrganizationAccountAccessRole';
 /** `IamUserAccessToBilling` when the property is absent, as documented for `CreateAccount`. */
 export const DEFAULT_IAM_USER_ACCESS_TO_BILLING = 'ALLOW';
-/**
- * How long to wait for `CreateAccount` by default: 45 minutes, the most one deployment can wait
- * (CloudFormation waits at most one hour for a custom resource, and the provider needs the rest).
- */
-export const DEFAULT_CREATE_TIMEOUT_SECONDS = 2700;
 
 /**
  * Keys that onCreate passes to isComplete in `Data` while an account is being created. The
@@ -300,16 +295,12 @@ async function rename(accountId: string, from: string | undefined, to: string, l
 }
 
 /**
- * The declared name, on an account this resource now owns (taken over, or claimed again from an
- * earlier operation): the declaration is applied whole. An adopted account is never renamed
- * silently; a later update of AccountName renames it explicitly.
+ * The declared name, on an account this resource found (adopted, taken over, or claimed again from
+ * an earlier operation): the declaration is applied whole, and the claim's record holds the name
+ * from before, for a rollback to put back.
  */
-async function ensureName(account: OrgAccount, spec: AccountSpec, claim: Claim, ctx: HandlerContext): Promise<void> {
+async function ensureName(account: OrgAccount, spec: AccountSpec, ctx: HandlerContext): Promise<void> {
   if (account.Name === spec.accountName) return;
-  if (claim === 'adopted') {
-    ctx.log('adopted account has another name; not renaming it', { accountId: account.Id, actualName: account.Name, declaredName: spec.accountName });
-    return;
-  }
   await rename(account.Id!, account.Name, spec.accountName, `Account "${spec.accountName}" (${account.Id})`, ctx);
 }
 
@@ -320,7 +311,7 @@ type CreateProgress =
 
 /** Whether the Create started more than CreateTimeoutSeconds ago. */
 function overdue(spec: AccountSpec, startedAt: number): boolean {
-  return Date.now() - startedAt > realMs(spec.createTimeoutSeconds * 1000);
+  return now() - startedAt > realMs(spec.createTimeoutSeconds * 1000);
 }
 
 function timeoutError(spec: AccountSpec, requestId: string | undefined): UserError {
@@ -427,7 +418,7 @@ async function submitCreate(spec: AccountSpec, me: string, ctx: HandlerContext, 
       IamUserAccessToBilling: spec.iamUserAccessToBilling,
       // Born owned: a retry recognises its own account, and Delete may remove or close it.
       Tags: [...spec.tags, ...bornTags(me, ctx)],
-    })), { deadline: Math.min(ctx.deadline, Date.now() + realMs(poll ? 1_000 : SUBMIT_PATIENCE_MS)) });
+    })), { deadline: Math.min(ctx.deadline, now() + realMs(poll ? 1_000 : SUBMIT_PATIENCE_MS)) });
     const requestId = out.CreateAccountStatus?.Id;
     ctx.log('CreateAccount accepted', { requestId });
     return { kind: 'waiting', requestId };
@@ -440,7 +431,7 @@ async function submitCreate(spec: AccountSpec, me: string, ctx: HandlerContext, 
 
 /** The user's tags and the ownership of an account, in one ListTagsForResource and one TagResource at most. */
 function syncAccountTags(accountId: string, oldTags: readonly WireTag[], spec: AccountSpec, me: string, ctx: HandlerContext,
-  options: { current?: ReadonlyMap<string, string>; confirm?: boolean; record?: WireTag[] } = {}): Promise<Claim> {
+  options: { current?: ReadonlyMap<string, string>; confirm?: boolean; plan?: ClaimPlan } = {}): Promise<Claim> {
   // Only the declared keys are set: tags someone else put on the account stay.
   return syncTagsAndClaim(accountId, oldTags, spec.tags, ctx, { ...options, me, created: false, what: `account "${spec.accountName}" (${accountId})` });
 }
@@ -459,37 +450,49 @@ async function adopt(existing: OrgAccount, spec: AccountSpec, me: string, owner:
       + 'or import it with Account.fromAccountId instead of creating it.');
   }
   ctx.log(owner ? 'taking over existing account from another resource' : 'adopting existing account', { accountId, owner });
-  let record: WireTag[] = [];
-  if (!owner) {
-    // What adopting it changes, recorded with its tags before it moves, for the rollback of this operation to put back.
-    const parentBefore = await parentOf(accountId, ctx);
-    const moved = spec.parentId !== undefined && spec.parentId !== parentBefore ? parentBefore : undefined;
-    record = adoptionTags(accountId, current, adoptionRecord(me, current, spec.tags, moved), ctx);
-  }
-  const claim = await syncAccountTags(accountId, [], spec, me, ctx, { current, record });
+  // What adopting or taking it over changes, recorded with its tags before it moves or is renamed,
+  // for the rollback of this operation to put back.
+  const parentBefore = await parentOf(accountId, ctx);
+  const plan = planClaim(accountId, current, me, spec.tags, {
+    parentId: spec.parentId !== undefined && spec.parentId !== parentBefore ? parentBefore : undefined,
+    name: existing.Name !== spec.accountName ? existing.Name : undefined,
+  }, ctx);
+  await syncAccountTags(accountId, [], spec, me, ctx, { current, plan });
   const parentId = await ensureParent(accountId, spec.parentId, ctx);
-  await ensureName(existing, spec, claim, ctx);
+  await ensureName(existing, spec, ctx);
   return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx) };
 }
 
 async function finishCreate(accountId: string, spec: AccountSpec, me: string, ctx: HandlerContext,
   current?: ReadonlyMap<string, string>): Promise<CreateProgress> {
+  // Made by an earlier operation of this resource and claimed again: what this one changes is
+  // recorded first, for its rollback to put back (shared/adoption.ts).
+  let plan: ClaimPlan | undefined;
+  if (current && ownershipIn(current, OwnershipTags.resource()).owner === me && claimRecorded(current, me, ctx)) {
+    const [parentBefore, account] = [await parentOf(accountId, ctx), await describeAccount(accountId, ctx)];
+    plan = planClaim(accountId, current, me, spec.tags, {
+      parentId: spec.parentId !== undefined && spec.parentId !== parentBefore ? parentBefore : undefined,
+      name: account.Name !== spec.accountName ? account.Name : undefined,
+    }, ctx);
+    if (plan.record.length > 0) await applyTagChanges(accountId, { set: plan.record, remove: plan.stale }, ctx);
+    plan = { ...plan, record: [], stale: [] };
+  }
   // New accounts land in the root.
   const parentId = await ensureParent(accountId, spec.parentId, ctx);
   // CreateAccount carried the tags; this only adds what a request made without them lacks. The
   // account is this resource's only when it carries its owner tag (the request was its own).
-  const claim = await syncAccountTags(accountId, [], spec, me, ctx, { current });
+  const claim = await syncAccountTags(accountId, [], spec, me, ctx, { current: plan ? undefined : current, plan });
   if (claim === 'adopted') {
     ctx.log('account created by a request without this resource\'s owner tag: adopted, never removed or closed by it', { accountId });
   }
   // Made by an earlier operation of this resource, whose declaration may have named it otherwise.
-  if (claim === 'reclaimed') await ensureName(await describeAccount(accountId, ctx), spec, claim, ctx);
+  if (claim === 'reclaimed') await ensureName(await describeAccount(accountId, ctx), spec, ctx);
   return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx) };
 }
 
 /** One poll of a Create whose state is in `data`. */
 async function pollCreate(spec: AccountSpec, me: string, data: Record<string, string>, ctx: HandlerContext): Promise<CreateProgress> {
-  const startedAt = Number(data[CreateState.STARTED_AT]) || Date.now();
+  const startedAt = Number(data[CreateState.STARTED_AT]) || now();
   const requestId = data[CreateState.REQUEST_ID];
   if (requestId) {
     let status: CreateAccountStatus | undefined;
@@ -533,7 +536,7 @@ function createResponse(progress: CreateProgress, startedAt: number): OnEventRes
 async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const spec = parseAccountProps(event.ResourceProperties);
   assertNoOwnershipKeys(spec.tags, AccountProps.TAGS, `Account "${spec.accountName}"`);
-  const startedAt = Date.now();
+  const startedAt = now();
   try {
     return createResponse(await reconcileCreate(spec, ownerOf(event), startedAt, ctx), startedAt);
   } catch (error) {
@@ -558,7 +561,7 @@ async function isComplete(event: IsCompleteRequest, ctx: HandlerContext): Promis
   } catch (error) {
     // Throttling is normal while many accounts are created at once: try again next poll.
     if (!isError(error, ...RETRYABLE_ERRORS)) throw error;
-    const startedAt = Number(data[CreateState.STARTED_AT]) || Date.now();
+    const startedAt = Number(data[CreateState.STARTED_AT]) || now();
     if (overdue(spec, startedAt)) throw timeoutError(spec, data[CreateState.REQUEST_ID]);
     ctx.log('throttled; will poll again', { error: (error as Error).name });
     return { IsComplete: false };
@@ -643,23 +646,27 @@ async function tryClose(accountId: string, ctx: HandlerContext): Promise<boolean
   }
 }
 
+/** Puts back where an adopted or taken-over account was, and its name (the record's tags are the caller's). */
+async function restoreClaimed(accountId: string, record: AdoptionRecord, ctx: HandlerContext): Promise<void> {
+  if (record.parentId) await ensureParent(accountId, record.parentId, ctx);
+  if (record.name !== undefined) await rename(accountId, undefined, record.name, `Account ${accountId}`, ctx);
+}
+
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const accountId = event.PhysicalResourceId;
   const spec = parseAccountProps(event.ResourceProperties);
   const removal = spec.removalAction;
-  if (!/^\d{12}$/.test(accountId)) {
+  if (!IdPattern.ACCOUNT.test(accountId)) {
     // CloudFormation never learnt the account: nothing is removed, but a takeover the Create made is given back.
     return undoCancelledCreate(event, ctx, async () => {
       const existing = await findAccountByEmail(spec.email, ctx);
       return existing?.Id ? { resourceId: existing.Id, keys: OwnershipTags.resource(), what: `account ${existing.Id}` } : undefined;
-    });
+    }, undefined, (owned, record) => restoreClaimed(owned.resourceId, record, ctx));
   }
   // Only an account this resource owns is removed or closed: never one adopted by email (whatever
   // RemovalAction says), nor one another resource took over.
   const owned = { resourceId: accountId, keys: OwnershipTags.resource(), what: `account ${accountId}` };
-  const decision = await settleDelete(owned, event, ctx, async record => {
-    if (record.parentId) await ensureParent(accountId, record.parentId, ctx);
-  });
+  const decision = await settleDelete(owned, event, ctx, record => restoreClaimed(accountId, record, ctx));
   if (decision.kind !== 'destroy') return {};
   if (removal === AccountRemovalAction.RETAIN) {
     ctx.log('retaining account', { accountId });
@@ -679,7 +686,7 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
   }
   if (await tryClose(accountId, ctx)) return {};
   ctx.log('closure slots busy; isComplete will retry CloseAccount', { accountId });
-  return { Data: { [CloseState.STARTED_AT]: String(Date.now()) } };
+  return { Data: { [CloseState.STARTED_AT]: String(now()) } };
 }
 
 async function isDeleteComplete(event: IsCompleteRequest, ctx: HandlerContext): Promise<IsCompleteResponse> {
@@ -688,7 +695,7 @@ async function isDeleteComplete(event: IsCompleteRequest, ctx: HandlerContext): 
   const accountId = event.PhysicalResourceId!;
   if (await tryClose(accountId, ctx)) return { IsComplete: true };
   const spec = parseAccountProps(event.ResourceProperties);
-  if (Date.now() - startedAt > realMs(spec.createTimeoutSeconds * 1000)) {
+  if (now() - startedAt > realMs(spec.createTimeoutSeconds * 1000)) {
     throw new UserError(closeConstraintMessage(accountId, 'CLOSE_ACCOUNT_REQUESTS_LIMIT_EXCEEDED', '') + ` (still refused after ${spec.createTimeoutSeconds} s)`);
   }
   return { IsComplete: false };

@@ -116,7 +116,7 @@ async function enableOrAdopt(spec: AwsServiceAccessSpec, me: string, ctx: Handle
   const onRoot = await ownedOnRoot(spec, ctx);
   const tags = wasOn ? undefined : await prepareClaim(onRoot, ctx);
   if (!wasOn) await enable(spec, ctx);
-  const result = await claim(onRoot, me, ctx, { created: !wasOn, current: tags });
+  const result = await claim(onRoot, me, ctx, { created: !wasOn, current: tags, marker: true });
   if (result === 'adopted') ctx.log('trusted access already enabled, adopting it', { servicePrincipal: spec.servicePrincipal });
   return { PhysicalResourceId: awsServiceAccessPhysicalId(spec, result === 'adopted') };
 }
@@ -143,14 +143,21 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const id = parseAwsServiceAccessPhysicalId(event.PhysicalResourceId);
   if (!id) {
-    // CloudFormation never learnt the id: nothing is disabled, but a takeover the Create made is given back.
-    return undoCancelledCreate(event, ctx, async () => ownedOnRoot(parseAwsServiceAccessProps(event.ResourceProperties), ctx));
+    // CloudFormation never learnt the id: what the cancelled Create enabled within this operation is
+    // disabled again (its creation marker says), a takeover given back.
+    const spec = () => parseAwsServiceAccessProps(event.ResourceProperties);
+    return undoCancelledCreate(event, ctx, async () => ownedOnRoot(spec(), ctx), onRoot => disable(spec(), onRoot, ctx));
   }
   const root = await rootId(ctx);
   if (!root) return {};
   // The root's tag decides, not the physical id: trusted access is disabled only by the resource that owns it.
   const decision = await settleDelete(owned(id, root), event, ctx);
-  if (decision.kind !== 'destroy') return {};
+  if (decision.kind === 'destroy') await disable(id, owned(id, root), ctx);
+  return {};
+}
+
+/** Disables trusted access this resource owns, then forgets it. */
+async function disable(id: AwsServiceAccessSpec, onRoot: Owned, ctx: HandlerContext): Promise<void> {
   try {
     if ((await enabledPrincipals(ctx)).has(id.servicePrincipal)) {
       ctx.log('DisableAWSServiceAccess', { servicePrincipal: id.servicePrincipal });
@@ -158,12 +165,11 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
         { deadline: ctx.deadline });
     }
   } catch (error) {
-    if (isError(error, 'AWSOrganizationsNotInUseException')) return {};
+    if (isError(error, 'AWSOrganizationsNotInUseException')) return;
     throw accessError(error, id, 'disable');
   }
   // Disabled (or already off): nobody's any more, so a later Create finds it untagged.
-  await forget(owned(id, root), ctx);
-  return {};
+  await forget(onRoot, ctx);
 }
 
 /** The handler of `Custom::Organizations_AwsServiceAccess`. */

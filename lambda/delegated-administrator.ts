@@ -23,7 +23,7 @@ import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelet
 import { requiredString } from './shared/properties';
 import { withRetry } from './shared/retry';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
-import { DelegatedAdministratorProps, ID_SEPARATOR } from '../src/private/contract';
+import { DelegatedAdministratorProps, ID_SEPARATOR, IdPattern } from '../src/private/contract';
 
 /** The typed form of the resource's wire properties. */
 export interface DelegatedAdministratorSpec {
@@ -47,7 +47,7 @@ export function delegatedAdministratorPhysicalId(spec: DelegatedAdministratorSpe
 /** The pair a physical id names, or undefined for an id this handler never returned. */
 export function parseDelegatedAdministratorPhysicalId(physicalId: string): DelegatedAdministratorSpec | undefined {
   const [accountId, servicePrincipal, ...rest] = physicalId.split(ID_SEPARATOR);
-  if (!/^\d{12}$/.test(accountId ?? '') || !servicePrincipal || rest.length > 0) return undefined;
+  if (!IdPattern.ACCOUNT.test(accountId ?? '') || !servicePrincipal || rest.length > 0) return undefined;
   return { accountId, servicePrincipal };
 }
 

@@ -12,6 +12,7 @@
  */
 import { DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListPoliciesCommand, ListRootsCommand, PolicyType, Root } from '@aws-sdk/client-organizations';
 import { listAllPages, listTargetsForPolicy } from './shared/attachments';
+import { stackOperation } from './shared/cloudformation';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
@@ -28,7 +29,7 @@ import type {
   ResourceHandler,
   UpdateEvent,
 } from './shared/types';
-import { ADOPTED_SUFFIX, EnabledPolicyTypeProps, ID_SEPARATOR } from '../src/private/contract';
+import { ADOPTED_SUFFIX, EnabledPolicyTypeProps, ID_SEPARATOR, IdPattern } from '../src/private/contract';
 
 /** The typed form of the resource's wire properties. */
 export interface EnabledPolicyTypeSpec {
@@ -58,7 +59,7 @@ export function enabledPolicyTypePhysicalId(spec: EnabledPolicyTypeSpec, adopted
 export function parseEnabledPolicyTypePhysicalId(physicalId: string): EnabledPolicyTypeId | undefined {
   const adopted = physicalId.endsWith(ADOPTED_SUFFIX);
   const [rootId, policyType, ...rest] = (adopted ? physicalId.slice(0, -ADOPTED_SUFFIX.length) : physicalId).split(ID_SEPARATOR);
-  if (!/^r-[0-9a-z]{4,32}$/.test(rootId ?? '') || !policyType || rest.length > 0) return undefined;
+  if (!IdPattern.ROOT.test(rootId ?? '') || !policyType || rest.length > 0) return undefined;
   return { rootId, policyType, adopted };
 }
 
@@ -139,7 +140,7 @@ async function enableOrAdopt(spec: EnabledPolicyTypeSpec, me: string, ctx: Handl
   const wasOn = status === STATUS.ENABLED || status === STATUS.PENDING_ENABLE;
   const tags = wasOn ? undefined : await prepareClaim(owned(spec), ctx);
   const enabled = !wasOn && await enable(spec, ctx);
-  const result = await claim(owned(spec), me, ctx, { created: enabled, current: tags });
+  const result = await claim(owned(spec), me, ctx, { created: enabled, current: tags, marker: true });
   if (result === 'adopted') ctx.log('policy type already enabled, adopting it', { rootId: spec.rootId, policyType: spec.policyType, status });
   return { PhysicalResourceId: enabledPolicyTypePhysicalId(spec, result === 'adopted') };
 }
@@ -173,7 +174,12 @@ async function attachedPoliciesOfType(policyType: string, ctx: HandlerContext): 
   });
   const attached: string[] = [];
   for (const policy of policies.filter(p => !p.AwsManaged && p.Id)) {
-    if ((await listTargetsForPolicy(policy.Id!, ctx)).length > 0) attached.push(policy.Id!);
+    try {
+      if ((await listTargetsForPolicy(policy.Id!, ctx)).length > 0) attached.push(policy.Id!);
+    } catch (error) {
+      // Deleted between the listing and this look (another resource's Delete): attached nowhere.
+      if (!isError(error, 'PolicyNotFoundException')) throw error;
+    }
   }
   return attached;
 }
@@ -181,12 +187,19 @@ async function attachedPoliciesOfType(policyType: string, ctx: HandlerContext): 
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const id = parseEnabledPolicyTypePhysicalId(event.PhysicalResourceId);
   if (!id) {
-    // CloudFormation never learnt the id: nothing is disabled, but a takeover the Create made is given back.
-    return undoCancelledCreate(event, ctx, async () => owned(parseEnabledPolicyTypeProps(event.ResourceProperties)));
+    // CloudFormation never learnt the id: what the cancelled Create enabled within this operation is
+    // disabled again (its creation marker says), a takeover given back.
+    const spec = () => parseEnabledPolicyTypeProps(event.ResourceProperties);
+    return undoCancelledCreate(event, ctx, async () => owned(spec()), () => disable(spec(), ctx));
   }
   // The root's tag decides, not the physical id: a type is disabled only by the resource that owns it.
   const decision = await settleDelete(owned(id), event, ctx);
-  if (decision.kind !== 'destroy') return {};
+  if (decision.kind === 'destroy') await disable(id, ctx);
+  return {};
+}
+
+/** Disables a type this resource owns (unless a policy of it is still attached), then forgets it. */
+async function disable(id: EnabledPolicyTypeSpec, ctx: HandlerContext): Promise<void> {
   // Disabling detaches every policy of the type: never while one is attached that this stack did not
   // remove first (its own policies depend on this resource, so they are gone by now).
   const attached = await attachedPoliciesOfType(id.policyType, ctx);
@@ -198,7 +211,7 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
       why: 'disabling it would detach them (another stack\'s or ones attached outside any stack); it is no longer this stack\'s',
     });
     await forget(owned(id), ctx);
-    return {};
+    return;
   }
   ctx.log('DisablePolicyType', { rootId: id.rootId, policyType: id.policyType });
   try {
@@ -206,12 +219,11 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
     await withRetry(() => ctx.organizations.send(new DisablePolicyTypeCommand({ RootId: id.rootId, PolicyType: id.policyType as PolicyType })),
       { deadline: ctx.deadline, also: CHANGES_IN_PROGRESS });
   } catch (error) {
-    if (isError(error, 'RootNotFoundException', 'AWSOrganizationsNotInUseException')) return {};
+    if (isError(error, 'RootNotFoundException', 'AWSOrganizationsNotInUseException')) return;
     if (!isError(error, 'PolicyTypeNotEnabledException')) throw error;
   }
   // Disabled (or already off): the type is nobody's any more, so a later Create finds it untagged.
   await forget(owned(id), ctx);
-  return {};
 }
 
 /**
@@ -235,7 +247,11 @@ async function isComplete(event: IsCompleteRequest, ctx: HandlerContext): Promis
   }
   const status = await statusOf(id, ctx);
   if (status === STATUS.ENABLED) return { IsComplete: true };
-  if (status === undefined) await enable(id, ctx);
+  if (status === undefined) {
+    // Gone while the stack rolled this operation back (the rollback disabled it): nothing to wait for.
+    if (event.RequestType === 'Create' && (await stackOperation(event.StackId, ctx)).rolledBack) return { IsComplete: true };
+    await enable(id, ctx);
+  }
   ctx.log('waiting for policy type', { rootId: id.rootId, policyType: id.policyType, status: status ?? 'not enabled' });
   return { IsComplete: false };
 }

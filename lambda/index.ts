@@ -11,6 +11,7 @@ import { organizationalUnit } from './organizational-unit';
 import { policy } from './policy';
 import { policyAttachment } from './policy-attachment';
 import { createClients } from './shared/clients';
+import { now, realMs } from './shared/clock';
 import { UserError } from './shared/errors';
 import { createLogger } from './shared/log';
 import type { HandlerContext, IsCompleteRequest, IsCompleteResponse, OnEventRequest, OnEventResponse, ResourceHandler } from './shared/types';
@@ -47,7 +48,7 @@ function contextFor(event: OnEventRequest, lambdaContext: LambdaContextLike | un
     physicalResourceId: 'PhysicalResourceId' in event ? event.PhysicalResourceId : undefined,
     requestId: event.RequestId,
   });
-  return { ...clients, requestId: event.RequestId, deadline: Date.now() + remaining - SAFETY_MARGIN_MS, log };
+  return { ...clients, requestId: event.RequestId, deadline: now() + realMs(remaining - SAFETY_MARGIN_MS), log };
 }
 
 function handlerFor(resourceType: string): ResourceHandler {

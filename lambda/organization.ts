@@ -33,14 +33,7 @@ import { assertNoOwnershipKeys, Owned, OwnershipTags, ownerOf, settleDelete, syn
 import { booleanProperty, optionalString, tagList } from './shared/properties';
 import { withRetry } from './shared/retry';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
-import { OrganizationAttrs, OrganizationProps, WireTag } from '../src/private/contract';
-
-/** The feature sets of `CreateOrganization`; ALL when the property is absent, as in the API. */
-export const FeatureSet = {
-  ALL: 'ALL',
-  CONSOLIDATED_BILLING: 'CONSOLIDATED_BILLING',
-} as const;
-type FeatureSetName = typeof FeatureSet[keyof typeof FeatureSet];
+import { FeatureSet, FeatureSetName, OrganizationAttrs, OrganizationProps, WireTag } from '../src/private/contract';
 
 /** The typed form of the resource's wire properties. */
 export interface OrganizationSpec {

@@ -17,22 +17,23 @@ import {
   DescribeOrganizationalUnitCommand,
   ListAccountsForParentCommand,
   ListOrganizationalUnitsForParentCommand,
+  ListRootsCommand,
+  MoveAccountCommand,
   OrganizationalUnit,
   UpdateOrganizationalUnitCommand,
 } from '@aws-sdk/client-organizations';
-import { adoptionRecord, adoptionTags } from './shared/adoption';
 import { listAllPages } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import {
-  assertNoOwnershipKeys, bornTags, Claim, MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, OwnershipTags, ownerOf, ownershipIn, settleDelete,
+  assertNoOwnershipKeys, bornTags, Claim, cancelledLeftover, ClaimPlan, OwnershipTags, ownerOf, planClaim, ResourceEvent, settleDelete,
   syncTagsAndClaim, undoCancelledCreate,
 } from './shared/ownership';
 import { optionalString, requiredString, tagList } from './shared/properties';
 import { withRetry } from './shared/retry';
 import { listTags } from './shared/tags';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
-import { OrganizationalUnitAttrs, OrganizationalUnitProps, WireTag } from '../src/private/contract';
+import { MAX_TAGS_PER_RESOURCE, OrganizationalUnitAttrs, OrganizationalUnitProps, OWNERSHIP_TAGS_PER_RESOURCE, WireTag } from '../src/private/contract';
 
 /** The typed form of the resource's wire properties. */
 export interface OrganizationalUnitSpec {
@@ -115,18 +116,18 @@ async function describe(ouId: string, ctx: HandlerContext): Promise<Organization
 
 /** Brings user tags and ownership of an existing OU up to date; returns the claim. */
 async function syncOu(ouId: string, oldTags: readonly WireTag[], spec: OrganizationalUnitSpec, confirm: boolean, me: string,
-  ctx: HandlerContext, current?: ReadonlyMap<string, string>, record?: WireTag[]): Promise<Claim> {
-  // Only the declared keys are set; tags someone else put on the OU stay.
+  ctx: HandlerContext, current?: ReadonlyMap<string, string>, plan?: ClaimPlan): Promise<Claim> {
+  // Only the declared keys are set; tags someone else put on the OU stay (a takeover's plan says otherwise).
   return syncTagsAndClaim(ouId, oldTags, spec.tags, ctx, {
-    me, created: false, confirm, what: `${label(spec)} (${ouId})`, mapError: error => ouError(error, spec), current, record,
+    me, created: false, confirm, what: `${label(spec)} (${ouId})`, mapError: error => ouError(error, spec), current, plan,
   });
 }
 
 async function adopt(ou: OrganizationalUnit, spec: OrganizationalUnitSpec, me: string, ctx: HandlerContext): Promise<OrganizationalUnit> {
   const current = await listTags(ou.Id ?? '', ctx);
-  // An OU made outside the stack: what adopting it changes, recorded with the change, for a rollback to put back.
-  const record = ownershipIn(current, OwnershipTags.resource()).owner ? [] : adoptionTags(ou.Id ?? '', current, adoptionRecord(me, current, spec.tags), ctx);
-  const claim = await syncOu(ou.Id ?? '', [], spec, false, me, ctx, current, record);
+  // What adopting or taking it over changes, recorded with the change, for a rollback to put back.
+  const plan = planClaim(ou.Id ?? '', current, me, spec.tags, {}, ctx);
+  const claim = await syncOu(ou.Id ?? '', [], spec, false, me, ctx, current, plan);
   // Its own creation (a retry) is not an adoption; an OU made outside the stack is, and stays unowned.
   ctx.log(claim === 'mine' ? 'found the organizational unit this resource created' : 'adopting existing organizational unit',
     { ouId: ou.Id, name: spec.name, parentId: spec.parentId, claim });
@@ -229,24 +230,70 @@ export function notEmptyMessage(ouId: string, name: string | undefined, accounts
 }
 
 /** Deletes an OU this resource owns, refusing while it has children (the library never deletes those). */
-async function destroyOu(ouId: string, name: string | undefined, ctx: HandlerContext): Promise<void> {
+async function destroyOu(ouId: string, name: string | undefined, ctx: HandlerContext, event?: ResourceEvent): Promise<void> {
   const refuseIfNotEmpty = async () => {
-    const [accounts, ous] = [await listAccountsForParent(ouId, ctx), await listOusForParent(ouId, ctx)];
+    let [accounts, ous] = [await listAccountsForParent(ouId, ctx), await listOusForParent(ouId, ctx)];
+    if (event && (accounts.length > 0 || ous.length > 0)) [accounts, ous] = await clearLeftovers(ouId, accounts, ous, event, ctx);
     if (accounts.length > 0 || ous.length > 0) throw new UserError(notEmptyMessage(ouId, name, accounts, ous));
   };
-  try {
-    await refuseIfNotEmpty();
-    ctx.log('DeleteOrganizationalUnit', { ouId });
-    await withRetry(() => ctx.organizations.send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: ouId })), { deadline: ctx.deadline });
-  } catch (error) {
-    // Already gone (a retry, or deleted by hand), or the whole organization is.
-    if (isError(error, 'OrganizationalUnitNotFoundException', 'ParentNotFoundException', 'AWSOrganizationsNotInUseException')) return;
-    if (isError(error, 'OrganizationalUnitNotEmptyException')) {
-      // Something moved in between our look and the delete.
+  for (let attempt = 0; ; attempt++) {
+    try {
       await refuseIfNotEmpty();
+      ctx.log('DeleteOrganizationalUnit', { ouId });
+      await withRetry(() => ctx.organizations.send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: ouId })), { deadline: ctx.deadline });
+      return;
+    } catch (error) {
+      // Already gone (a retry, or deleted by hand), or the whole organization is.
+      if (isError(error, 'OrganizationalUnitNotFoundException', 'ParentNotFoundException', 'AWSOrganizationsNotInUseException')) return;
+      // Something moved in between our look and the delete: look again (what a cancelled Create
+      // left is cleared then, and the delete tried once more); anything else is refused, named.
+      if (!isError(error, 'OrganizationalUnitNotEmptyException') || attempt >= 2) throw error;
     }
-    throw error;
   }
+}
+
+/**
+ * In a rollback, what cancelled Creates of this stack left in the OU (shared/ownership.ts
+ * cancelledLeftover) no longer keeps it from being deleted: such an OU is deleted (its own
+ * leftovers first), such an account goes back where a claim took it from, or (made by that
+ * Create and kept: RETAIN, or a creation that finished after its rollback's Delete) to the root,
+ * where new accounts start. Returns what is left.
+ */
+async function clearLeftovers(ouId: string, accounts: OrgAccount[], ous: OrganizationalUnit[], event: ResourceEvent,
+  ctx: HandlerContext): Promise<[OrgAccount[], OrganizationalUnit[]]> {
+  const keptOus: OrganizationalUnit[] = [];
+  for (const ou of ous) {
+    if (!ou.Id || (await cancelledLeftover(ou.Id, event, ctx))?.kind !== 'made') {
+      keptOus.push(ou);
+      continue;
+    }
+    ctx.log('removing an OU a cancelled Create left in it', { ouId, child: ou.Id });
+    await destroyOu(ou.Id, ou.Name, ctx, event);
+  }
+  const keptAccounts: OrgAccount[] = [];
+  for (const account of accounts) {
+    const leftover = account.Id ? await cancelledLeftover(account.Id, event, ctx) : undefined;
+    if (!leftover) {
+      keptAccounts.push(account);
+      continue;
+    }
+    // Back where a claim took it from (its late Create's undo puts back the rest), or to the root, where new accounts start.
+    const destination = (leftover.kind === 'claimed' ? leftover.parentId : undefined) ?? await rootIdOf(ctx);
+    ctx.log('MoveAccount', { accountId: account.Id, from: ouId, to: destination, why: 'a cancelled Create left it in the OU being removed' });
+    const move = new MoveAccountCommand({ AccountId: account.Id, SourceParentId: ouId, DestinationParentId: destination });
+    await withRetry(() => ctx.organizations.send(move),
+      { deadline: ctx.deadline }).catch(error => {
+      if (!isError(error, 'DuplicateAccountException', 'SourceParentNotFoundException', 'AccountNotFoundException')) throw error;
+    });
+  }
+  return [keptAccounts, keptOus];
+}
+
+async function rootIdOf(ctx: HandlerContext): Promise<string> {
+  const out = await withRetry(() => ctx.organizations.send(new ListRootsCommand({})), { deadline: ctx.deadline });
+  const id = out.Roots?.[0]?.Id;
+  if (!id) throw new Error('ListRoots returned no root');
+  return id;
 }
 
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
@@ -258,13 +305,13 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
       const spec = parseOrganizationalUnitProps(event.ResourceProperties);
       const ou = await findByName(spec, ctx);
       return ou?.Id ? { resourceId: ou.Id, keys: OwnershipTags.resource(), what: `${label(spec)} (${ou.Id})` } : undefined;
-    }, owned => destroyOu(owned.resourceId, name, ctx));
+    }, owned => destroyOu(owned.resourceId, name, ctx, event), async () => undefined);
   }
   const what = `organizational unit ${name ? `"${name}" ` : ''}(${ouId})`;
   // Only an OU this resource owns is deleted: not one it adopted, nor one another resource took over.
   // An adopted OU is never deleted; the rollback of its adoption puts its declared tags back (shared/adoption.ts).
   const decision = await settleDelete({ resourceId: ouId, keys: OwnershipTags.resource(), what }, event, ctx, async () => undefined);
-  if (decision.kind === 'destroy') await destroyOu(ouId, name, ctx);
+  if (decision.kind === 'destroy') await destroyOu(ouId, name, ctx, event);
   return {};
 }
 

@@ -19,17 +19,19 @@ import {
   PolicyType,
   UpdatePolicyCommand,
 } from '@aws-sdk/client-organizations';
+import { AdoptionRecord, adopterOf, readAdoptionRecord, recordKeys } from './shared/adoption';
 import { assertNotLastScp, attachPolicy, describePolicy, detachPolicy, listAllPages, listTargetsForPolicy, PolicyRef } from './shared/attachments';
+import { stackOperation } from './shared/cloudformation';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import {
-  assertNoOwnershipKeys, bornTags, MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, OwnershipTags, ownerOf, settleDelete, syncTagsAndClaim,
-  undoCancelledCreate,
+  assertNoOwnershipKeys, bornTags, ClaimPlan, OwnershipTags, ownerOf, planClaim, settleDelete, syncTagsAndClaim, undoCancelledCreate,
 } from './shared/ownership';
 import { optionalString, requiredString, stringList, tagList } from './shared/properties';
 import { withRetry } from './shared/retry';
+import { applyTagChanges, listTags } from './shared/tags';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
-import { PolicyAttrs, PolicyProps, WireTag } from '../src/private/contract';
+import { MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, PolicyAttrs, PolicyProps, WireTag } from '../src/private/contract';
 
 /** The typed form of the resource's wire properties. */
 export interface PolicySpec {
@@ -163,13 +165,13 @@ async function reconcile(policyId: string, spec: PolicySpec, ctx: HandlerContext
 }
 
 /**
- * Creates the policy (born with its owner tag), or finds the one of this name and type and brings
- * its name, description and content to the declared ones; `created` tells which. The tags of a
- * found policy, and with them its ownership, are settled last (see {@link createAndAttach}).
+ * Creates the policy (born with its owner tag), or finds the one of this name and type; `created`
+ * tells which. A found policy is brought to the declaration by {@link claimFound}, its tags and
+ * ownership last (see {@link createAndAttach}).
  */
 async function ensurePolicy(spec: PolicySpec, me: string, ctx: HandlerContext): Promise<{ summary: PolicySummary; created: boolean }> {
   const existing = await findByName(spec, ctx);
-  if (existing?.Id) return { summary: await reconcile(existing.Id, spec, ctx), created: false };
+  if (existing?.Id) return { summary: existing, created: false };
   ctx.log('CreatePolicy', { name: spec.name, type: spec.type, contentLength: spec.content.length });
   try {
     const out = await withRetry(() => ctx.organizations.send(new CreatePolicyCommand({
@@ -185,8 +187,49 @@ async function ensurePolicy(spec: PolicySpec, me: string, ctx: HandlerContext): 
     // A concurrent retry of this request (or someone else) created it between our look and our create.
     const raced = await findByName(spec, ctx);
     if (!raced?.Id) throw error;
-    return { summary: await reconcile(raced.Id, spec, ctx), created: false };
+    return { summary: raced, created: false };
   }
+}
+
+/** A found policy being claimed: its record (what the claim changes, from before) and the claim's plan. */
+interface FoundClaim {
+  readonly summary: PolicySummary;
+  readonly plan: ClaimPlan;
+  readonly record?: AdoptionRecord;
+}
+
+/**
+ * Before a found policy (made by hand, or another resource's) changes: records what the claim
+ * will change (content, description, the targets it attaches, tags), then brings name, description
+ * and content to the declared ones. The record lets the rollback of this operation, or a failure of
+ * this request, put the policy back as it was.
+ */
+async function claimFound(policyId: string, spec: PolicySpec, attaching: readonly string[], attachedNow: ReadonlySet<string>, me: string,
+  ctx: HandlerContext): Promise<FoundClaim> {
+  const tags = await listTags(policyId, ctx);
+  const before = await describe(policyId, ctx);
+  const plan = planClaim(policyId, tags, me, spec.tags, {
+    content: sameContent(before.Content, spec.content) ? undefined : before.Content,
+    description: (before.PolicySummary?.Description ?? '') === spec.description ? undefined : before.PolicySummary?.Description ?? '',
+    attached: attaching,
+    // Attached elsewhere too: the resource it is claimed from (a renamed construct) may have declared those.
+    targets: [...attachedNow].some(t => !spec.targetIds.includes(t)) ? spec.targetIds : undefined,
+  }, ctx);
+  if (plan.record.length > 0) await applyTagChanges(policyId, { set: plan.record, remove: plan.stale }, ctx);
+  const record = readAdoptionRecord(new Map([...tags, ...plan.record.map(t => [t.Key, t.Value] as const)]));
+  const summary = await reconcile(policyId, spec, ctx);
+  return { summary, plan: { ...plan, record: [], stale: [] }, record: record?.adopter === adopterOf(me) ? record : undefined };
+}
+
+/** Puts back what a claim changed on a policy (the record's content, description, attachments); its tags are the caller's. */
+async function restoreClaimed(policyId: string, spec: PolicySpec, record: AdoptionRecord, ctx: HandlerContext): Promise<void> {
+  const policy = ref(policyId, spec);
+  for (const targetId of record.attached ?? []) await detachPolicy(policy, targetId, ctx);
+  if (record.content === undefined && record.description === undefined) return;
+  const fields = [record.content !== undefined && 'Content', record.description !== undefined && 'Description'].filter(Boolean);
+  ctx.log('UpdatePolicy', { policyId, fields, why: 'undo of a claim' });
+  const restore = new UpdatePolicyCommand({ PolicyId: policyId, Content: record.content, Description: record.description });
+  await withRetry(() => ctx.organizations.send(restore), { deadline: ctx.deadline });
 }
 
 /** Brings user tags and ownership of an existing policy up to date (`confirm` on Update); returns the claim. */
@@ -198,8 +241,10 @@ function syncPolicyTags(policyId: string, oldTags: readonly WireTag[], spec: Pol
 }
 
 /** Sets the declared tags of a policy the Create found, and records whose it is. */
-async function adopt(policyId: string, spec: PolicySpec, me: string, ctx: HandlerContext): Promise<void> {
-  const claim = await syncPolicyTags(policyId, [], spec, me, ctx);
+async function adopt(policyId: string, spec: PolicySpec, me: string, ctx: HandlerContext, plan: ClaimPlan): Promise<void> {
+  const claim = await syncTagsAndClaim(policyId, [], spec.tags, ctx, {
+    me, created: false, plan, what: describePolicy(ref(policyId, spec)), mapError: error => policyError(error, spec),
+  });
   // Its own creation (a retry) is not an adoption; a policy made outside the stack is, and stays unowned.
   ctx.log(claim === 'mine' ? 'found the policy this resource created' : 'adopting existing policy', { policyId, name: spec.name, type: spec.type, claim });
 }
@@ -225,21 +270,35 @@ function response(summary: PolicySummary, spec: PolicySpec): OnEventResponse {
  * claimed (or taken over from another resource) only once nothing else can fail.
  */
 async function createAndAttach(spec: PolicySpec, me: string, ctx: HandlerContext): Promise<OnEventResponse> {
-  const { summary, created } = await ensurePolicy(spec, me, ctx);
-  const policy = ref(summary.Id ?? '', spec);
+  const ensured = await ensurePolicy(spec, me, ctx);
+  const { created } = ensured;
+  const policy = ref(ensured.summary.Id ?? '', spec);
   // An adopted policy (a retry of this request, too) may be attached already: attach only what is missing.
-  const current = created || spec.targetIds.length === 0 ? new Set<string>() : await attachedTargets(policy.id, ctx);
+  const current = created ? new Set<string>() : await attachedTargets(policy.id, ctx);
+  const missing = spec.targetIds.filter(t => !current.has(t));
+  const found = created ? undefined : await claimFound(policy.id, spec, missing, current, me, ctx);
   const attached: string[] = [];
   try {
-    for (const targetId of spec.targetIds.filter(t => !current.has(t))) {
+    for (const targetId of missing) {
       if (await attachPolicy(policy, targetId, ctx)) attached.push(targetId);
     }
   } catch (error) {
     if (created) await undoCreate(policy, attached, ctx);
+    if (found?.record) await undoClaim(policy, spec, found.record, ctx);
     throw error;
   }
-  if (!created) await adopt(policy.id, spec, me, ctx);
-  return response(summary, spec);
+  if (found) await adopt(policy.id, spec, me, ctx, found.plan);
+  return response(found?.summary ?? ensured.summary, spec);
+}
+
+/** Best effort, like {@link undoCreate}: a found policy is put back as it was before this request. */
+async function undoClaim(policy: PolicyRef, spec: PolicySpec, record: AdoptionRecord, ctx: HandlerContext): Promise<void> {
+  try {
+    await restoreClaimed(policy.id, spec, record, ctx);
+    await applyTagChanges(policy.id, { set: [], remove: recordKeys(await listTags(policy.id, ctx)) }, ctx);
+  } catch (error) {
+    ctx.log('undo of a failed claim failed', { policyId: policy.id, error: (error as Error).name });
+  }
 }
 
 async function attachedTargets(policyId: string, ctx: HandlerContext): Promise<Set<string>> {
@@ -355,14 +414,38 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
     return undoCancelledCreate(event, ctx, async () => {
       const found = await findByName(spec, ctx);
       return found?.Id ? { resourceId: found.Id, keys: OwnershipTags.resource(), what: describePolicy(ref(found.Id, spec)) } : undefined;
-    }, owned => destroyPolicy(owned.resourceId, spec, ctx));
+    }, owned => destroyPolicy(owned.resourceId, spec, ctx), (owned, record) => restoreClaimed(owned.resourceId, spec, record, ctx));
   }
   // Only a policy this resource owns is detached and deleted: not one it adopted (which keeps its
   // attachments too), nor one another resource took over.
   const owned = { resourceId: policyId, keys: OwnershipTags.resource(), what: describePolicy(ref(policyId, spec)) };
-  const decision = await settleDelete(owned, event, ctx);
+  const decision = await settleDelete(owned, event, ctx, record => restoreClaimed(policyId, spec, record, ctx));
   if (decision.kind === 'destroy') await destroyPolicy(policyId, spec, ctx);
+  if (decision.kind === 'adopted' || decision.kind === 'release') await handOverTargets(policyId, spec, event, ctx);
   return {};
+}
+
+/**
+ * The removal of a resource another one claimed the policy from (a renamed construct): its own
+ * declared targets that the new declaration does not want (the claim's record says which it wants)
+ * are detached, as an Update that dropped them would. Not in a rollback (the claim is undone then).
+ * Best effort: a refusal (the last SCP of a target) is logged, never fails the removal.
+ */
+async function handOverTargets(policyId: string, spec: PolicySpec, event: DeleteEvent, ctx: HandlerContext): Promise<void> {
+  if (spec.targetIds.length === 0) return;
+  const record = readAdoptionRecord(await listTags(policyId, ctx));
+  if (!record?.targets || record.adopter === adopterOf(ownerOf(event))) return;
+  const wanted = new Set(record.targets);
+  const current = await attachedTargets(policyId, ctx);
+  const dropped = spec.targetIds.filter(t => !wanted.has(t) && current.has(t));
+  if (dropped.length === 0 || (await stackOperation(event.StackId, ctx)).phase !== 'forward') return;
+  const policy = ref(policyId, spec);
+  try {
+    await assertNotLastScp(policy, dropped, ctx);
+    for (const targetId of dropped) await detachPolicy(policy, targetId, ctx);
+  } catch (error) {
+    ctx.log('left attached: the new declaration does not want it, but the detach was refused', { policyId, targets: dropped, error: (error as Error).message });
+  }
 }
 
 /** The handler of `Custom::Organizations_Policy`. */

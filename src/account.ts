@@ -4,7 +4,7 @@ import type { IParent } from './organizational-unit';
 import type { IPolicy } from './policy';
 import { IPolicyTarget, PolicyAttachment } from './policy-attachment';
 import { attachPolicy } from './private/attach';
-import { AccountAttrs, AccountProps as Wire, ResourceType } from './private/contract';
+import { AccountAttrs, AccountProps as Wire, AccountRemovalActionName, ResourceType } from './private/contract';
 import { checkParent, childInfo } from './private/parent';
 import { MAX_CREATE_TIMEOUT, OrganizationsProvider } from './private/provider';
 import { claim, organizationOf, setTreeInfo } from './private/registry';
@@ -303,7 +303,7 @@ export class Account extends AccountBase implements ITaggable {
         [Wire.IAM_USER_ACCESS_TO_BILLING]: props.iamUserAccessToBilling === undefined ? undefined : (props.iamUserAccessToBilling ? 'ALLOW' : 'DENY'),
         [Wire.TAGS]: Lazy.any({ produce: () => this.tags.renderTags() }),
         [Wire.ADOPT_EXISTING]: String(props.adoptExisting ?? true),
-        [Wire.REMOVAL_ACTION]: this.removalAction,
+        [Wire.REMOVAL_ACTION]: this.removalAction satisfies AccountRemovalActionName,
         [Wire.CREATE_TIMEOUT_SECONDS]: Tokenization.stringifyNumber(timeout.toSeconds()),
       },
     });

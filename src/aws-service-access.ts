@@ -49,8 +49,8 @@ export class AwsServiceAccess extends Resource {
         + 'Declare it once (organization.enableAwsServiceAccess returns the existing one).');
     }
     registerSingleton(this, key, this);
-    // Its handler records the access's ownership in a tag on the root.
-    if (organization?.root) reserveLibraryTag(organization.root.construct);
+    // Its handler records the access's ownership on the root: its owner and the request that enabled it.
+    if (organization?.root) reserveLibraryTag(organization.root.construct, 2);
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.AWS_SERVICE_ACCESS),

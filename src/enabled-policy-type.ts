@@ -58,8 +58,8 @@ export class EnabledPolicyType extends Resource {
         + `by ${(existing as Construct).node.path}. Declare it once (organization.enablePolicyType returns the existing one).`);
     }
     registerSingleton(this, key, this);
-    // Its handler records the enablement's ownership in a tag on the root.
-    reserveLibraryTag(props.root);
+    // Its handler records the enablement's ownership on the root: its owner and the request that enabled it.
+    reserveLibraryTag(props.root, 2);
 
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.ENABLED_POLICY_TYPE),

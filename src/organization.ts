@@ -17,7 +17,7 @@ import { IParent, ParentType } from './organizational-unit';
 import { IPolicy, PolicyType } from './policy';
 import { PolicyAttachment } from './policy-attachment';
 import { attachPolicy } from './private/attach';
-import { OrganizationAttrs, OrganizationProps as Wire, ResourceType } from './private/contract';
+import { FeatureSetName, OrganizationAttrs, OrganizationProps as Wire, ResourceType } from './private/contract';
 import { OrganizationsProvider } from './private/provider';
 import {
   accountKey,
@@ -390,7 +390,7 @@ export class Organization extends Resource implements IOrganization {
       serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.ORGANIZATION),
       resourceType: ResourceType.ORGANIZATION,
       properties: {
-        [Wire.FEATURE_SET]: this.featureSet,
+        [Wire.FEATURE_SET]: this.featureSet satisfies FeatureSetName,
         [Wire.DELETE_ON_REMOVAL]: Lazy.string({ produce: () => String(this.removalPolicy === RemovalPolicy.DESTROY) }),
         [Wire.ROOT_TAGS]: Lazy.any({ produce: () => (this.root as OrganizationRoot).tags.renderTags() }),
       },

@@ -145,6 +145,14 @@ describe('Organization', () => {
     });
   });
 
+  test('each policy type enabled keeps two tags on the root (its owner and its creation marker): fewer root tags are allowed', () => {
+    const stack = newStack();
+    const organization = new Organization(stack, 'Organization');
+    organization.enablePolicyType(PolicyType.TAG_POLICY);
+    for (let i = 0; i < 47; i++) Tags.of(organization.root).add(`t${i}`, 'x');
+    expect(() => Template.fromStack(stack)).toThrow(/\[Org\/Organization\/Root\] tags: at most 46 tags on this resource \(AWS allows 50, and this library keeps 2 for its ownership record and 2 for the policy attachments, delegated administrators, policy types or trusted access/);
+  });
+
   describe('policy types', () => {
     test('enablePolicyType makes one EnabledPolicyType on the root', () => {
       const stack = newStack();

@@ -1,6 +1,7 @@
 import { AccountClient } from '@aws-sdk/client-account';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { sdkRetryStrategy, withCallLatency } from './clock';
 
 /** An AWS partition the handlers can run in. */
 export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov' | 'aws-iso' | 'aws-iso-b';
@@ -46,11 +47,12 @@ export function createClients(env: NodeJS.ProcessEnv = process.env): {
   organizations: OrganizationsClient; account: AccountClient; cloudformation: CloudFormationClient;
 } {
   const region = env.AWS_REGION || 'us-east-1';
-  const global = { region: organizationsRegion(region), maxAttempts: 2 };
+  const retries = { maxAttempts: 2, retryStrategy: sdkRetryStrategy(2) };
+  const global = { region: organizationsRegion(region), ...retries };
   return {
-    organizations: new OrganizationsClient(global),
-    account: new AccountClient(global),
+    organizations: withCallLatency(new OrganizationsClient(global)),
+    account: withCallLatency(new AccountClient(global)),
     // CloudFormation is regional: the stack lives where its provider function runs.
-    cloudformation: new CloudFormationClient({ region, maxAttempts: 2 }),
+    cloudformation: withCallLatency(new CloudFormationClient({ region, ...retries })),
   };
 }

@@ -12,10 +12,32 @@
  * when its work is done undoes it: an Update applies the previous properties again, exactly as the
  * rollback's Update does (both converge on the state from before); a Create deletes what it made
  * (by the ownership rules: only what this request made).
+ *
+ * The provider framework's waiter goes on calling isComplete after an abandoned onEvent, and a
+ * wait can outlast the rollback too: so an undone request tells its waiter (a key in Data, which
+ * the framework hands to isComplete) that there is nothing to wait for, and a Create whose wait
+ * ends after its operation was rolled back is undone then.
  */
 import { stackOperation, StackOperation } from './cloudformation';
 import { UserError } from './errors';
-import type { CreateEvent, HandlerContext, OnEventResponse, ResourceHandler, UpdateEvent } from './types';
+import type { CreateEvent, HandlerContext, IsCompleteRequest, IsCompleteResponse, OnEventResponse, ResourceHandler, UpdateEvent } from './types';
+
+/** The key of onEvent's Data that tells isComplete the request was undone (an abandoned request's Data reaches nobody else). */
+export const UNDONE_DATA_KEY = 'CdkOrganizationsUndone';
+
+/** An undo's failure is logged: nobody else hears of it (CloudFormation no longer listens to this request). */
+async function undo(ctx: HandlerContext, work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    ctx.log('the undo failed', { error: (error as Error).name, message: (error as Error).message });
+    throw error;
+  }
+}
+
+function undone(response: OnEventResponse): OnEventResponse {
+  return { ...response, Data: { ...response.Data, [UNDONE_DATA_KEY]: 'true' } };
+}
 
 function withRequestId<E extends { readonly RequestId: string }>(event: E, ctx: HandlerContext): HandlerContext {
   return ctx.requestId === event.RequestId ? ctx : { ...ctx, requestId: event.RequestId };
@@ -40,8 +62,8 @@ async function createUnlessAbandoned(handler: ResourceHandler, event: CreateEven
   const after = await stackOperation(event.StackId, ctx);
   if (!after.rolledBack) return response;
   ctx.log('undoing a create the stack\'s rollback abandoned', { logicalResourceId: event.LogicalResourceId, physicalResourceId: response.PhysicalResourceId });
-  await handler.onDelete({ ...event, RequestType: 'Delete', PhysicalResourceId: response.PhysicalResourceId }, ctx);
-  return response;
+  await undo(ctx, () => handler.onDelete({ ...event, RequestType: 'Delete', PhysicalResourceId: response.PhysicalResourceId! }, ctx));
+  return undone(response);
 }
 
 async function updateUnlessAbandoned(handler: ResourceHandler, event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
@@ -52,10 +74,33 @@ async function updateUnlessAbandoned(handler: ResourceHandler, event: UpdateEven
   const after = await stackOperation(event.StackId, ctx);
   const inPlace = (response.PhysicalResourceId ?? event.PhysicalResourceId) === event.PhysicalResourceId;
   // Rolled back (or rolling back) since this request started, while it worked: it was abandoned.
-  if (!after.rolledBack || !inPlace) return response;
+  if (!after.rolledBack) return response;
+  if (!inPlace) {
+    // A replacement CloudFormation never learnt of: the new thing goes as a cancelled Create's would; the old one was never touched.
+    ctx.log('undoing a replacement the stack\'s rollback abandoned', { logicalResourceId: event.LogicalResourceId, physicalResourceId: response.PhysicalResourceId });
+    await undo(ctx, () => handler.onDelete({ ...event, RequestType: 'Delete', PhysicalResourceId: response.PhysicalResourceId! }, ctx));
+    return undone(response);
+  }
   ctx.log('undoing an update the stack\'s rollback abandoned', { logicalResourceId: event.LogicalResourceId });
-  await handler.onUpdate({ ...event, ResourceProperties: event.OldResourceProperties, OldResourceProperties: event.ResourceProperties }, ctx);
-  return response;
+  const back: UpdateEvent = { ...event, ResourceProperties: event.OldResourceProperties, OldResourceProperties: event.ResourceProperties };
+  await undo(ctx, () => handler.onUpdate(back, ctx));
+  return undone(response);
+}
+
+async function completeUnlessAbandoned(handler: ResourceHandler, event: IsCompleteRequest, ctx: HandlerContext): Promise<IsCompleteResponse> {
+  if (event.RequestType !== 'Delete' && event.Data?.[UNDONE_DATA_KEY] === 'true') {
+    ctx.log('nothing to wait for: the request was undone', { logicalResourceId: event.LogicalResourceId });
+    return { IsComplete: true };
+  }
+  const result = await handler.isComplete!(event, ctx);
+  // CloudFormation sends a Create only while it goes forward: rolled back by now, it was abandoned.
+  const physicalId = result.PhysicalResourceId ?? event.PhysicalResourceId;
+  if (!result.IsComplete || event.RequestType !== 'Create' || !physicalId) return result;
+  const after = await stackOperation(event.StackId, ctx);
+  if (!after.rolledBack) return result;
+  ctx.log('undoing a create the stack\'s rollback abandoned while it waited', { logicalResourceId: event.LogicalResourceId, physicalResourceId: physicalId });
+  await undo(ctx, () => handler.onDelete({ ...event, RequestType: 'Delete', PhysicalResourceId: physicalId }, ctx));
+  return result;
 }
 
 /** A resource type's handler, wrapped as described above. */
@@ -64,6 +109,6 @@ export function resourceHandler(handler: ResourceHandler): ResourceHandler {
     onCreate: (event, ctx) => createUnlessAbandoned(handler, event, withRequestId(event, ctx)),
     onUpdate: (event, ctx) => updateUnlessAbandoned(handler, event, withRequestId(event, ctx)),
     onDelete: (event, ctx) => handler.onDelete(event, withRequestId(event, ctx)),
-    isComplete: handler.isComplete && ((event, ctx) => handler.isComplete!(event, withRequestId(event, ctx))),
+    isComplete: handler.isComplete && ((event, ctx) => completeUnlessAbandoned(handler, event, withRequestId(event, ctx))),
   };
 }

@@ -26,21 +26,14 @@
  * as it was, and a later removal, once the operation succeeded, destroys it as declared.
  */
 import { createHash } from 'crypto';
-import { ADOPTION_KEY, AdoptionRecord, adopterOf, parseAdoptionRecord, restoredTags } from './adoption';
+import { AdoptionChanges, AdoptionRecord, adopterOf, adoptionRecord, adoptionTags, readAdoptionRecord, recordKeys, restoredTags, staleRecordKeys } from './adoption';
+import { now as clockNow } from './clock';
 import { resourceGone, stackOperation, StackOperation } from './cloudformation';
 import { isError, reasonOf, UserError } from './errors';
 import { applyTagChanges, isLibraryTagKey, listTags, syncTags, TagChanges } from './tags';
 import type { DeleteEvent, HandlerContext, OnEventResponse } from './types';
-import { OWNERSHIP_TAG_PREFIX, WireTag } from '../../src/private/contract';
+import { MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH, MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAG_PREFIX, OWNERSHIP_TAGS_PER_RESOURCE, WireTag } from '../../src/private/contract';
 
-
-/** Organizations' limits on tags (the tag editor's and the API's). */
-const MAX_KEY_LENGTH = 128;
-const MAX_VALUE_LENGTH = 256;
-/** Tags per root, OU, account or policy. */
-export const MAX_TAGS_PER_RESOURCE = 50;
-/** The most ownership tags a resource carries at once: owner, and previous owner during a takeover. */
-export const OWNERSHIP_TAGS_PER_RESOURCE = 2;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -55,9 +48,9 @@ function scopedKeys(kind: string, name: string): OwnershipKeys {
   const base = `${OWNERSHIP_TAG_PREFIX}${kind}/`;
   const suffix = '/previous';
   let owner = `${base}${name}`;
-  if (owner.length + suffix.length > MAX_KEY_LENGTH) {
+  if (owner.length + suffix.length > MAX_TAG_KEY_LENGTH) {
     const digest = sha256(name).slice(0, 16);
-    owner = `${base}${name.slice(0, MAX_KEY_LENGTH - suffix.length - base.length - digest.length - 1)}+${digest}`;
+    owner = `${base}${name.slice(0, MAX_TAG_KEY_LENGTH - suffix.length - base.length - digest.length - 1)}+${digest}`;
   }
   return { owner, previous: `${owner}${suffix}` };
 }
@@ -86,7 +79,7 @@ export const OwnershipTags = {
 export function ownerOf(event: { readonly StackId: string; readonly LogicalResourceId: string }): string {
   const stackName = /^arn:[^:]+:cloudformation:[^:]*:[^:]*:stack\/([^/]+)\//.exec(event.StackId)?.[1] ?? event.StackId;
   const identity = `${stackName}/${event.LogicalResourceId}`;
-  if (identity.length <= MAX_VALUE_LENGTH) return identity;
+  if (identity.length <= MAX_TAG_VALUE_LENGTH) return identity;
   // `+` never occurs in stack names or logical ids, so a hashed form cannot equal a plain one.
   return `${identity.slice(0, 200)}+${sha256(identity).slice(0, 40)}`;
 }
@@ -126,7 +119,7 @@ const stackOf = (identity: string) => identity.slice(0, identity.indexOf('/'));
 const CREATED_PREFIX = 'created:';
 
 /** The `previous` value of a thing made by the request `requestId`, at `now`. */
-export function createdMarker(requestId: string, now = Date.now()): string {
+export function createdMarker(requestId: string, now = clockNow()): string {
   return `${CREATED_PREFIX}${now}:${requestId}`;
 }
 
@@ -155,11 +148,18 @@ export interface ClaimRequest {
   readonly confirm?: boolean;
   /** The CloudFormation request id: a thing carrying its creation marker was made by this request. */
   readonly requestId?: string;
+  /**
+   * A thing this request made is marked with the request (`previous` = its creation marker), as
+   * OUs, accounts and policies are at birth: the rollback's Delete of a cancelled Create, which has
+   * no physical id, then finds what that Create made and removes it. For things whose tags live on
+   * a shared resource (policy types and trusted access on the root), at the cost of one more tag.
+   */
+  readonly marker?: boolean;
 }
 
 /** The claim, and the tag changes that record it. */
 export function claimChanges(current: Ownership, keys: OwnershipKeys, request: ClaimRequest): { claim: Claim; changes: TagChanges } {
-  const { me, created, confirm = false, requestId } = request;
+  const { me, created, confirm = false, requestId, marker: marks = false } = request;
   const none = { set: [], remove: [] };
   if (current.owner === me) {
     const marker = parseCreatedMarker(current.previous);
@@ -178,6 +178,9 @@ export function claimChanges(current: Ownership, keys: OwnershipKeys, request: C
     return { claim: 'takeover', changes: { set: [{ Key: keys.owner, Value: me }, { Key: keys.previous, Value: current.owner }], remove: [] } };
   }
   if (!created) return { claim: 'adopted', changes: none };
+  if (marks && requestId !== undefined) {
+    return { claim: 'created', changes: { set: [{ Key: keys.owner, Value: me }, { Key: keys.previous, Value: createdMarker(requestId) }], remove: [] } };
+  }
   return { claim: 'created', changes: { set: [{ Key: keys.owner, Value: me }], remove: current.previous ? [keys.previous] : [] } };
 }
 
@@ -264,23 +267,62 @@ export async function readOwnership(resourceId: string, keys: OwnershipKeys, ctx
 }
 
 /**
- * The Delete of a resource that adopted the thing: in the rollback of the operation that adopted
- * it, what the adoption changed is put back (shared/adoption.ts); otherwise the record is dropped.
+ * The Delete of a resource that adopted or took over the thing: in the rollback of the operation
+ * that claimed it, what the claim changed is put back (shared/adoption.ts); otherwise the record is
+ * dropped. Another resource's record (it claimed the thing since) is that resource's to settle.
  */
 async function settleAdoption(owned: Owned, event: ResourceEvent, tags: ReadonlyMap<string, string>, ctx: HandlerContext,
-  restoreAdopted: (record: AdoptionRecord) => Promise<void>): Promise<void> {
-  const record = parseAdoptionRecord(tags.get(ADOPTION_KEY));
-  // Another resource's adoption (this one's record was replaced since) is that resource's to settle.
+  restoreAdopted: (record: AdoptionRecord) => Promise<void>, keepRecord = false): Promise<void> {
+  const record = readAdoptionRecord(tags);
   if (record && record.adopter !== adopterOf(ownerOf(event))) return;
-  const { phase } = await stackOperation(event.StackId, ctx);
-  // Only the rollback of the operation that adopted it restores; a removal drops the record.
-  if (!record || phase !== 'rollback') {
-    await applyTagChanges(owned.resourceId, { set: [], remove: [ADOPTION_KEY] }, ctx);
+  const { phase, rolledBack } = await stackOperation(event.StackId, ctx);
+  // Only the rollback of the operation that claimed it restores (or the undo of an abandoned
+  // request, which may come after the rollback ended); a removal drops the record.
+  if (!record || (phase !== 'rollback' && !rolledBack)) {
+    await applyTagChanges(owned.resourceId, { set: [], remove: recordKeys(tags) }, ctx);
     return;
   }
   ctx.log('undoing what the adoption changed', { what: owned.what, resourceId: owned.resourceId });
   await restoreAdopted(record);
-  await applyTagChanges(owned.resourceId, restoredTags(record), ctx);
+  await applyTagChanges(owned.resourceId, restoredTags(record, tags, keepRecord), ctx);
+}
+
+/**
+ * Whether a Create's claim of the thing tagged `current` records what it changes: an adoption, a
+ * takeover, and a claim again of what an earlier operation of this resource made (its rollback
+ * must leave that as it was); not this request's own making, nor a claim already pending (a retry).
+ */
+export function claimRecorded(current: ReadonlyMap<string, string>, me: string, ctx: Pick<HandlerContext, 'requestId'>): boolean {
+  const ownership = ownershipIn(current, OwnershipTags.resource());
+  if (ownership.owner !== me) return true;
+  const marker = parseCreatedMarker(ownership.previous);
+  return !previousOwner(ownership) && !(marker && ctx.requestId !== undefined && marker.requestId === ctx.requestId);
+}
+
+/** What a Create writes before it changes a thing it found: the record of its claim, and the user tags a takeover removes. */
+export interface ClaimPlan {
+  /** The record's tags (none for a thing this resource owns already, or when it does not fit). */
+  readonly record: readonly WireTag[];
+  /** Keys of a stale record these tags do not overwrite. */
+  readonly stale: readonly string[];
+  /** User tag keys the claim removes: a takeover applies the declared tags exactly. */
+  readonly removed: readonly string[];
+}
+
+/**
+ * Plans the claim of an OU, account or policy a Create found (`current`: its tags): an adoption
+ * or a takeover records what it changes (the declared tags, the user tags a takeover removes, and
+ * what `changes` says), for the rollback of this operation to put it back (shared/adoption.ts).
+ */
+export function planClaim(resourceId: string, current: ReadonlyMap<string, string>, me: string, declared: readonly WireTag[],
+  changes: AdoptionChanges, ctx: HandlerContext): ClaimPlan {
+  const { owner } = ownershipIn(current, OwnershipTags.resource());
+  if (!claimRecorded(current, me, ctx)) return { record: [], stale: [], removed: [] };
+  const declaredKeys = new Set(declared.map(t => t.Key));
+  // The previous owner's declaration is replaced whole: its tags that this one does not declare go.
+  const removed = owner && owner !== me ? [...current.keys()].filter(k => !isLibraryTagKey(k) && !declaredKeys.has(k)) : [];
+  const record = adoptionTags(resourceId, current, adoptionRecord(me, current, declared, changes, removed, ctx.requestId), ctx, declared);
+  return { record, stale: staleRecordKeys(current, record), removed };
 }
 
 /** Describes the thing for log lines and messages, e.g. `policy type TAG_POLICY on root r-ab12`. */
@@ -310,8 +352,8 @@ export interface ClaimOptions extends ClaimRequest {
   readonly mapError?: (error: unknown) => unknown;
   /** The tags the resource has, when the caller has just listed them. */
   readonly current?: ReadonlyMap<string, string>;
-  /** Library tags to set in the same TagResource (the record of an adoption: shared/adoption.ts). */
-  readonly record?: readonly WireTag[];
+  /** The record of the claim to set in the same TagResource ({@link planClaim}). */
+  readonly plan?: ClaimPlan;
 }
 
 /**
@@ -328,7 +370,9 @@ export async function syncTagsAndClaim(
   keys: OwnershipKeys = OwnershipTags.resource(),
 ): Promise<Claim> {
   let result: Claim = 'adopted';
-  await syncTags(resourceId, oldTags, newTags, ctx, {
+  // A takeover's removals count as tags declared before (so that they go, as an Update's would).
+  const removed = (options.plan?.removed ?? []).map(Key => ({ Key, Value: '' }));
+  await syncTags(resourceId, [...oldTags, ...removed], newTags, ctx, {
     current: options.current,
     mapError: ownershipTagError(options.what, resourceId, newTags.length, options.mapError),
     also: actual => {
@@ -337,11 +381,11 @@ export async function syncTagsAndClaim(
       result = claimed.claim;
       if (result === 'takeover') ctx.log('taking over from another resource', { what: options.what, resourceId, from: current.owner, to: options.me });
       if (result === 'reclaimed') ctx.log('claiming again what an earlier operation of this resource made', { what: options.what, resourceId, me: options.me });
-      // An Update: the stack kept the adopted thing, and no rollback will need the adoption's record.
-      const dropRecord = options.confirm && keys.owner === OwnershipTags.resource().owner && actual.has(ADOPTION_KEY);
+      // An Update: the stack kept the claimed thing, and no rollback will need the claim's record.
+      const dropRecord = options.confirm && keys.owner === OwnershipTags.resource().owner ? recordKeys(actual) : [];
       return {
-        set: [...claimed.changes.set, ...options.record ?? []],
-        remove: dropRecord ? [...claimed.changes.remove, ADOPTION_KEY] : claimed.changes.remove,
+        set: [...claimed.changes.set, ...options.plan?.record ?? []],
+        remove: [...claimed.changes.remove, ...dropRecord, ...options.plan?.stale ?? []],
       };
     },
   });
@@ -365,7 +409,7 @@ export async function prepareClaim(owned: Owned, ctx: HandlerContext): Promise<R
  * after Create or Update found or made it. `current`: the tags {@link prepareClaim} read.
  */
 export async function claim(owned: Owned, me: string, ctx: HandlerContext,
-  options: Pick<ClaimOptions, 'created' | 'confirm' | 'current'>): Promise<Claim> {
+  options: Pick<ClaimOptions, 'created' | 'confirm' | 'current' | 'marker'>): Promise<Claim> {
   return syncTagsAndClaim(owned.resourceId, [], [], ctx, { ...options, me, what: owned.what }, owned.keys);
 }
 
@@ -394,9 +438,11 @@ export async function settleDelete(owned: Owned, event: ResourceEvent, ctx: Hand
   const tags = await readTags(owned.resourceId, ctx);
   if (!tags) return { kind: 'gone' };
   const current = ownershipIn(tags, owned.keys);
-  if (!current.owner && restoreAdopted && tags.has(ADOPTION_KEY)) await settleAdoption(owned, event, tags, ctx, restoreAdopted);
   const facts = needsFacts(current, me) ? await deleteFacts(current, event, ctx) : undefined;
   const decision = decideDelete(current, me, facts);
+  // An adoption's, or a takeover's that is undone or final: what it changed is restored or forgotten.
+  const claimed = decision.kind === 'adopted' || decision.kind === 'restore' || decision.kind === 'destroy';
+  if (claimed && restoreAdopted && recordKeys(tags).length > 0) await settleAdoption(owned, event, tags, ctx, restoreAdopted);
   const fields = { what: owned.what, resourceId: owned.resourceId, me };
   switch (decision.kind) {
     case 'adopted':
@@ -421,7 +467,10 @@ export async function settleDelete(owned: Owned, event: ResourceEvent, ctx: Hand
       break;
     default:
   }
-  await applyTagChanges(owned.resourceId, deleteChanges(decision, owned.keys), ctx);
+  // A takeover made final by this removal: a thing that stays (an account kept by RETAIN) must not
+  // look like a claim still pending to a later Create of the same resource.
+  const final = decision.kind === 'destroy' && previousOwner(current) !== undefined ? { set: [], remove: [owned.keys.previous] } : undefined;
+  await applyTagChanges(owned.resourceId, final ?? deleteChanges(decision, owned.keys), ctx);
   return decision;
 }
 
@@ -438,6 +487,35 @@ export async function forget(owned: Owned, ctx: HandlerContext): Promise<void> {
   }
 }
 
+/**
+ * What a cancelled Create of this stack left on `resourceId` within the operation now being rolled
+ * back, when the rollback's Delete of that Create came before its late calls landed (CloudFormation
+ * has deleted the resource already): `made` when the thing carries that resource's creation marker
+ * from within the operation (it existed before nothing), `claimed` with the parent it came from
+ * when that resource's claim record is on it (an adoption or a claim again, which moved it). The
+ * late Create undoes either in time, but an OU that holds the thing cannot be deleted until then,
+ * so the OU's Delete deals with it first.
+ */
+export async function cancelledLeftover(resourceId: string, event: ResourceEvent, ctx: HandlerContext):
+Promise<{ readonly kind: 'made' } | { readonly kind: 'claimed'; readonly parentId?: string } | undefined> {
+  const tags = await readTags(resourceId, ctx);
+  if (!tags) return undefined;
+  const current = ownershipIn(tags, OwnershipTags.resource());
+  const marker = parseCreatedMarker(current.previous);
+  const record = readAdoptionRecord(tags);
+  const me = ownerOf(event);
+  const ofThisStack = (identity: string | undefined): identity is string => identity !== undefined && stackOf(identity) === stackOf(me) && !identity.includes('+');
+  const made = marker && ofThisStack(current.owner) ? current.owner : undefined;
+  const claimant = !made && ofThisStack(record?.claimant) ? record!.claimant : undefined;
+  if (!made && !claimant) return undefined;
+  const operation = await stackOperation(event.StackId, ctx);
+  if (operation.phase !== 'rollback' || operation.startedAt === undefined) return undefined;
+  if (made && marker!.at < operation.startedAt) return undefined;
+  const identity = (made ?? claimant)!;
+  if (await resourceGone(stackOf(identity), identity.slice(identity.indexOf('/') + 1), ctx) !== true) return undefined;
+  return made ? { kind: 'made' } : { kind: 'claimed', parentId: record!.parentId };
+}
+
 /** The physical id the provider framework reports for a failed Create; it never forwards that id's Delete. */
 const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
 
@@ -452,12 +530,19 @@ const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FA
  * the same logical id claims it again).
  */
 export async function undoCancelledCreate(event: DeleteEvent, ctx: HandlerContext,
-  locate: () => Promise<Owned | undefined>, destroy?: (owned: Owned) => Promise<void>): Promise<OnEventResponse> {
+  locate: () => Promise<Owned | undefined>, destroy?: (owned: Owned) => Promise<void>,
+  restoreAdopted?: (owned: Owned, record: AdoptionRecord) => Promise<void>): Promise<OnEventResponse> {
   if (event.PhysicalResourceId === CREATE_FAILED_MARKER) return {};
   const me = ownerOf(event);
   try {
     const owned = await locate();
-    const current = owned && await readOwnership(owned.resourceId, owned.keys, ctx);
+    const tags = owned && await readTags(owned.resourceId, ctx);
+    const current = tags && ownershipIn(tags, owned.keys);
+    // What the cancelled Create's adoption or takeover changed is put back (its record names this resource).
+    if (owned && tags && restoreAdopted && readAdoptionRecord(tags)?.adopter === adopterOf(me)) {
+      // The record stays: the cancelled Create may still be running, and its own undo restores again from it.
+      await settleAdoption(owned, event, tags, ctx, record => restoreAdopted(owned, record), true);
+    }
     if (!owned || current?.owner !== me || !current.previous) {
       ctx.log('no physical id: nothing of this resource to give back', { physicalResourceId: event.PhysicalResourceId });
       return {};
@@ -473,9 +558,14 @@ export async function undoCancelledCreate(event: DeleteEvent, ctx: HandlerContex
       }
       return {};
     }
+    if (current.previous === me) {
+      // Claimed again from an earlier operation: it stays as it was, and the claim stays pending, so
+      // that the cancelled Create's own undo, should it still be running, leaves it in place too.
+      ctx.log('no physical id: leaving in place what this resource made before this operation', { what: owned.what, resourceId: owned.resourceId });
+      return {};
+    }
     ctx.log('giving back what a cancelled Create took over', { what: owned.what, resourceId: owned.resourceId, owner: current.previous });
-    const changes = current.previous === me ? { set: [], remove: [owned.keys.previous] } : deleteChanges({ kind: 'restore', owner: current.previous }, owned.keys);
-    await applyTagChanges(owned.resourceId, changes, ctx);
+    await applyTagChanges(owned.resourceId, deleteChanges({ kind: 'restore', owner: current.previous }, owned.keys), ctx);
   } catch (error) {
     ctx.log('could not undo what a cancelled Create may have done', { error: (error as Error).name, message: (error as Error).message });
   }

@@ -1,4 +1,4 @@
-import { realMs } from './clock';
+import { now, random as clockRandom, realMs, sleep as clockSleep } from './clock';
 import { isError } from './errors';
 import { HandlerEnv } from '../../src/private/contract';
 
@@ -43,16 +43,16 @@ export function defaultBaseMs(): number {
  */
 export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions): Promise<T> {
   const baseMs = options.baseMs ?? defaultBaseMs();
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)));
-  const random = options.random ?? Math.random;
+  const sleep = options.sleep ?? clockSleep;
+  const random = options.random ?? clockRandom;
   const retryable = [...RETRYABLE_ERRORS, ...(options.also ?? [])];
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
       if (!isError(error, ...retryable)) throw error;
-      const delay = Math.floor(random() * Math.min(realMs(MAX_DELAY_MS), baseMs * 2 ** attempt));
-      if (Date.now() + delay >= options.deadline) throw error;
+      const delay = random() * Math.min(realMs(MAX_DELAY_MS), baseMs * 2 ** attempt);
+      if (now() + delay >= options.deadline) throw error;
       await sleep(delay);
     }
   }

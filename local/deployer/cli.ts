@@ -3,8 +3,8 @@
  */
 import { parseArgs, ParseArgsConfig } from 'util';
 import { appFromCdkJson } from './assembly';
-import { deploy, destroy, RunResult } from './deploy';
-import { formatEvent, formatOutputs, formatSummary } from './progress';
+import { deploy, destroy, RunResult, RunStage } from './deploy';
+import { formatEvent, formatOutputs, formatRunTime, formatSummary, Heartbeat } from './progress';
 import { readOrganizationTree, renderOrganizationTree } from './tree';
 
 export const USAGE = `Usage:
@@ -84,7 +84,12 @@ function list(value: string | boolean | string[] | undefined): string[] {
 export interface MainOptions {
   /** Handle Ctrl-C (SIGINT) as described in the usage. @default true when writing to the process's own streams */
   readonly handleSignals?: boolean;
+  /** Real milliseconds without output after which a line says what the run waits on; 0 for none. @default 10000 */
+  readonly heartbeatMs?: number;
 }
+
+/** Real milliseconds without output before the heartbeat line. */
+export const HEARTBEAT_MS = 10_000;
 
 export async function main(command: Command, args: string[], io: Io = processIo, mainOptions: MainOptions = {}): Promise<number> {
   let parsed: Parsed;
@@ -122,6 +127,13 @@ export async function main(command: Command, args: string[], io: Io = processIo,
       return 1;
     }
   }
+  const user = io;
+  const heartbeat = new Heartbeat({ print: line => user.err(line), intervalMs: mainOptions.heartbeatMs ?? HEARTBEAT_MS });
+  // Whatever is printed puts the heartbeat off by a full interval.
+  io = {
+    out: line => { heartbeat.output(); user.out(line); },
+    err: line => { heartbeat.output(); user.err(line); },
+  };
   const interrupt = new AbortController();
   let presses = 0;
   const onSigint = () => {
@@ -135,7 +147,7 @@ export async function main(command: Command, args: string[], io: Io = processIo,
     io.err(`Exiting now. Run 'cdk-organizations ${command}' again to finish what was left in progress.`);
     process.exit(EXIT_INTERRUPTED);
   };
-  const handleSignals = mainOptions.handleSignals ?? io === processIo;
+  const handleSignals = mainOptions.handleSignals ?? user === processIo;
   if (handleSignals) process.on('SIGINT', onSigint);
   try {
     const app = (values.app as string | undefined) ?? appFromCdkJson();
@@ -149,7 +161,9 @@ export async function main(command: Command, args: string[], io: Io = processIo,
       onEvent: (event: Parameters<typeof formatEvent>[0]) => io.out(formatEvent(event)),
       onLog: values.logs ? (fn: string, line: string) => io.err(`[${fn}] ${line}`) : undefined,
       onSynthOutput: (chunk: string) => { for (const line of chunk.trimEnd().split('\n')) if (line) io.err(line); },
+      onStage: (stage: RunStage) => heartbeat.setStage(stage),
     };
+    heartbeat.start();
     let result: RunResult;
     if (command === 'deploy') {
       const continueRollback = values['continue-rollback'] === true;
@@ -172,12 +186,14 @@ export async function main(command: Command, args: string[], io: Io = processIo,
       const outputs = formatOutputs(stack);
       if (outputs.length > 0 && command === 'deploy') io.out(['Outputs:', ...outputs].join('\n'));
     }
+    io.out(formatRunTime(result));
     if (result.interrupted) return EXIT_INTERRUPTED;
     return result.success ? 0 : 1;
   } catch (error) {
     io.err(error instanceof Error ? error.message : String(error));
     return 1;
   } finally {
+    heartbeat.stop();
     if (handleSignals) process.off('SIGINT', onSigint);
   }
 }

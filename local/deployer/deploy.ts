@@ -4,10 +4,13 @@
  * cdk CLI's default), stopping at the first stack that fails.
  */
 import { randomUUID } from 'crypto';
+import { setMaxListeners } from 'events';
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { AssemblyStack, CloudAssembly, readAssembly, synthesize } from './assembly';
-import { ACTIVE_RUNS, continueUpdateRollback, deployStack, destroyStack, RunContext, StackEvent, StackResult } from './engine';
+import { RehearsalClock } from './clock';
+import { ACTIVE_RUNS, continueUpdateRollback, deployStack, destroyStack, RunContext, STACK_RESOURCE_TYPE, StackEvent, StackResult } from './engine';
 import { CodeStore, LambdaService } from './lambda';
 import { EmulatorAdmin, StackDocument } from './store';
 
@@ -30,6 +33,8 @@ export interface RunOptions {
   readonly onLog?: (functionName: string, line: string) => void;
   /** Called with the app command's output. */
   readonly onSynthOutput?: (chunk: string) => void;
+  /** Called as the run starts synthesizing the app, and as it starts on the stacks. */
+  readonly onStage?: (stage: RunStage) => void;
   /**
    * Abort it to interrupt the run as Ctrl-C does: no new resource operation starts, those in flight
    * finish, an update rolls back (CloudFormation's CancelUpdateStack), a creation or a deletion
@@ -68,7 +73,28 @@ export interface RunResult {
   readonly timeScale: number;
   /** The run was interrupted (`interrupt` aborted) before it could finish. */
   readonly interrupted: boolean;
+  /** Real milliseconds the run took, synthesis included. */
+  readonly elapsedMs: number;
+  /** Real milliseconds the app command took (0 for a cloud assembly directory or no app). */
+  readonly synthMs: number;
+  /** Real milliseconds the stack operations took. */
+  readonly stacksMs: number;
+  /**
+   * Simulated milliseconds the stack operations took on the rehearsal's clock: their waits (the
+   * provider framework's, the handlers' backoff, account creation) at AWS speed.
+   */
+  readonly simulatedMs: number;
+  /**
+   * About how long the stack operations would take on AWS: the simulated waits, plus the time the
+   * handlers and the deployer took here (which the rehearsal's clock does not count).
+   */
+  readonly awsEstimateMs: number;
 }
+
+/** What a run is busy with. */
+export type RunStage =
+  | { readonly stage: 'synth'; readonly app: string }
+  | { readonly stage: 'stacks'; readonly clock: RunClock };
 
 /** Deploys the app's stacks (and the stacks they depend on) to the emulator. */
 export async function deploy(options: DeployOptions): Promise<RunResult> {
@@ -151,10 +177,25 @@ async function withRun(
   const startTime = Date.now();
   const admin = new EmulatorAdmin(options.endpoint);
   const config = await admin.config();
+  // A cloud assembly directory is read, not synthesized.
+  const command = app !== undefined && !fs.existsSync(path.join(path.resolve(options.cwd ?? process.cwd(), app), 'manifest.json'));
+  if (command) options.onStage?.({ stage: 'synth', app });
+  const synthStart = Date.now();
   const synthesized = app ? await synthesize(app, { cwd: options.cwd, output: options.onSynthOutput }) : undefined;
-  const lambda = new LambdaService({ maxSandboxesPerFunction: options.maxSandboxesPerFunction, onLog: options.onLog });
+  const synthMs = command ? Date.now() - synthStart : 0;
+  // From here on the run holds the emulator's clock: simulated time advances only through waits.
+  const rehearsal = await RehearsalClock.drive(options.endpoint, config.timeScale).catch(error => {
+    synthesized?.cleanup();
+    throw error;
+  });
+  const lambda = new LambdaService({ maxSandboxesPerFunction: options.maxSandboxesPerFunction, onLog: options.onLog, clock: rehearsal });
+  const simulatedSeconds = () => rehearsal.simulatedSeconds(rehearsal.now() - rehearsal.startedAt);
+  const clock = new RunClock(config.timeScale, simulatedSeconds);
   const background: Promise<unknown>[] = [];
   const runEnd = new AbortController();
+  // Every waiter of the run (one per custom resource in flight: 20 accounts make 20) listens for
+  // the run's end; the signal lives for one run only, so there is no leak to warn about.
+  setMaxListeners(0, runEnd.signal);
   const runId = randomUUID();
   ACTIVE_RUNS.add(runId);
   try {
@@ -165,7 +206,7 @@ async function withRun(
       if (document) registry.set(name, document);
     }
     const ctx: RunContext = {
-      admin,
+      admin: rehearsal.tracking(admin),
       config,
       endpoint: options.endpoint.replace(/\/+$/, ''),
       lambda,
@@ -173,13 +214,21 @@ async function withRun(
       assembly,
       registry,
       startTime,
-      onEvent: options.onEvent,
+      onEvent: event => {
+        clock.event(event);
+        options.onEvent?.(event);
+      },
       background,
       runEnd: runEnd.signal,
       interrupt: options.interrupt,
       runId,
+      clock: rehearsal,
     };
+    options.onStage?.({ stage: 'stacks', clock });
+    const stacksStart = Date.now();
     const stacks = await body(ctx, assembly);
+    const stacksMs = Date.now() - stacksStart;
+    const simulatedMs = simulatedSeconds() * 1000;
     const failed = stacks.find(stack => !stack.success);
     return {
       success: !failed,
@@ -187,15 +236,73 @@ async function withRun(
       ...(failed ? { error: `${failed.stackName}: ${failed.error ?? failed.status}` } : {}),
       timeScale: config.timeScale,
       interrupted: options.interrupt?.aborted ?? false,
+      elapsedMs: Date.now() - startTime,
+      synthMs,
+      stacksMs,
+      simulatedMs,
+      awsEstimateMs: simulatedMs + stacksMs,
     };
   } finally {
     ACTIVE_RUNS.delete(runId);
-    // Invocations CloudFormation stopped waiting for run to their end, as in Lambda; their waiters
-    // stop polling now that nobody is left to care.
-    runEnd.abort();
+    // Invocations CloudFormation stopped waiting for run to their end, as in Lambda, and so do their
+    // waiters, as the provider framework's state machine does on AWS (in simulated time, which
+    // costs little here): a Create or Update that finishes after its rollback undoes itself then,
+    // and the run ends once the organization has settled. An interrupted run stops them at once.
+    if (options.interrupt?.aborted) runEnd.abort();
     await Promise.allSettled(background);
+    runEnd.abort();
     await lambda.shutdown();
+    await rehearsal.release();
     synthesized?.cleanup();
+  }
+}
+
+/** A resource in progress, as {@link RunClock.inProgress} sees it. */
+export interface OperationInProgress {
+  /** The event that started it. */
+  readonly event: StackEvent;
+  /** Real milliseconds since it started. */
+  readonly realMs: number;
+  /** Simulated milliseconds since it started (the waits, at AWS speed). */
+  readonly simulatedMs: number;
+}
+
+/**
+ * The resources a run has in progress, timed in real time and on the rehearsal's clock, on which
+ * simulated time advances only through waits (the provider framework's, the handlers' backoff, the
+ * emulator's account creation), at AWS speed whatever the time scale.
+ */
+export class RunClock {
+  private readonly open = new Map<string, { readonly event: StackEvent; readonly start: number; readonly simulatedStart: number }>();
+
+  /**
+   * @param timeScale the emulator's time scale
+   * @param simulatedSeconds simulated seconds since the run started, now
+   */
+  constructor(readonly timeScale: number, private readonly simulatedSeconds: () => number, private readonly now: () => number = Date.now) {}
+
+  /** Takes every stack and resource event of the run, in order. */
+  event(event: StackEvent): void {
+    if (event.resourceType === STACK_RESOURCE_TYPE) return;
+    const key = `${event.stackName}\u0000${event.logicalId}`;
+    if (!event.status.endsWith('_IN_PROGRESS')) {
+      this.open.delete(key);
+    } else if (!this.open.has(key)) {
+      this.open.set(key, { event, start: Date.parse(event.timestamp), simulatedStart: event.simulatedSeconds ?? this.simulatedSeconds() });
+    }
+  }
+
+  /** Resource operations in progress, the longest in simulated time first (then in real time). */
+  inProgress(): OperationInProgress[] {
+    const now = this.now();
+    const simulated = this.simulatedSeconds();
+    return [...this.open.values()]
+      .map(({ event, start, simulatedStart }) => ({
+        event,
+        realMs: Math.max(0, now - start),
+        simulatedMs: Math.max(0, (simulated - simulatedStart) * 1000),
+      }))
+      .sort((a, b) => b.simulatedMs - a.simulatedMs || b.realMs - a.realMs);
   }
 }
 

@@ -27,6 +27,7 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import type { CloudAssembly, AssemblyStack } from './assembly';
+import type { RehearsalClock } from './clock';
 import { evaluateCondition, evaluateConditions, resolve, ResolveContext, ResolveError, stringifyScalars } from './intrinsics';
 import type { CodeStore, LambdaService } from './lambda';
 import { CustomResourceRequest, CustomResourceResponse, Invocation, ProviderFunctions, runProvider, waiterPolicyFromDefinition } from './provider';
@@ -49,6 +50,8 @@ export interface StackEvent {
   readonly timestamp: string;
   /** Milliseconds since the deploy or destroy run started. */
   readonly elapsedMs: number;
+  /** Simulated seconds since the run started, on the rehearsal's clock. */
+  readonly simulatedSeconds?: number;
   readonly stackName: string;
   readonly logicalId: string;
   readonly resourceType: string;
@@ -126,7 +129,14 @@ export interface RunContext {
   readonly interrupt?: AbortSignal;
   /** Identifies this run in the checkpoints it writes. */
   readonly runId: string;
+  /** The rehearsal's one clock (./clock.ts): waits, Lambda's Timeout and CloudFormation's limits run on it. */
+  readonly clock?: RehearsalClock;
 }
+
+/** CloudFormation's limit on waiting for a custom resource's answer: ServiceTimeout, at most (and by default) one hour. */
+export const CUSTOM_RESOURCE_TIMEOUT_SECONDS = 3600;
+/** What CloudFormation reports for a custom resource that did not answer within its ServiceTimeout. */
+export const CUSTOM_RESOURCE_TIMEOUT_REASON = 'Custom Resource failed to stabilize in expected time';
 
 /** Runs of this process, to tell an operation of a live run from one a dead run left behind. */
 export const ACTIVE_RUNS = new Set<string>();
@@ -219,7 +229,7 @@ class StackOperation {
   }
 
   begin(kind: OperationRecord['kind'], previousResources?: Record<string, ResourceRecord>): void {
-    this.operation = { kind, startedAt: new Date().toISOString() };
+    this.operation = { kind, startedAt: runNow(this.ctx) };
     this.previousResources = previousResources;
     this.touched.clear();
     this.inFlight.clear();
@@ -325,9 +335,11 @@ class StackOperation {
 
   emit(logicalId: string, resourceType: string, status: string, extra: { reason?: string; physicalId?: string } = {}): void {
     const now = Date.now();
+    const clock = this.ctx.clock;
     const event: StackEvent = {
       timestamp: new Date(now).toISOString(),
       elapsedMs: now - this.ctx.startTime,
+      ...(clock ? { simulatedSeconds: clock.simulatedSeconds(clock.now() - clock.startedAt) } : {}),
       stackName: this.stackName,
       logicalId,
       resourceType,
@@ -460,12 +472,20 @@ class StackOperation {
     }
     // The checkpoint (phase status, the request in flight) is durable before the handler runs.
     await this.persist();
-    const response = await runProvider(request, provider, {
+    const running = runProvider(request, provider, {
       lambda: this.ctx.lambda,
       timeScale: this.ctx.config.timeScale,
+      clock: this.ctx.clock,
       signal,
       onInvocation: invocation => this.invocations.push({ ...invocation, stackName: this.stackName, logicalId, requestType: request.RequestType }),
     });
+    const response = await this.withinServiceTimeout(running, fields.ResourceProperties);
+    if (!response) {
+      // The provider goes on (its waiter polls until the run ends); CloudFormation no longer listens.
+      this.ctx.background.push(running.catch(() => undefined));
+      const physicalId = request.RequestType === 'Create' ? this.inventedPhysicalId(logicalId) : fields.PhysicalResourceId ?? '';
+      return { Status: 'FAILED', Reason: CUSTOM_RESOURCE_TIMEOUT_REASON, PhysicalResourceId: physicalId };
+    }
     if (response.Status === 'FAILED') {
       return {
         ...response,
@@ -473,6 +493,32 @@ class StackOperation {
       };
     }
     return response;
+  }
+
+  /**
+   * The provider's answer, or undefined when it did not come within the resource's ServiceTimeout
+   * (one hour by default) on the rehearsal's clock. Without that clock the deployer waits as long as it takes.
+   */
+  private async withinServiceTimeout(
+    running: Promise<CustomResourceResponse>,
+    properties: Record<string, unknown>,
+  ): Promise<CustomResourceResponse | undefined> {
+    const clock = this.ctx.clock;
+    if (!clock) return running;
+    const declared = Number(properties.ServiceTimeout);
+    const seconds = declared >= 1 && declared <= CUSTOM_RESOURCE_TIMEOUT_SECONDS ? declared : CUSTOM_RESOURCE_TIMEOUT_SECONDS;
+    let cancel = () => {};
+    const expired = new Promise<undefined>(done => { cancel = clock.at(clock.now() + clock.duration(seconds), () => done(undefined)); });
+    try {
+      return await Promise.race([running, expired]);
+    } finally {
+      cancel();
+    }
+  }
+
+  /** CloudFormation never learnt the physical id of a create, so it invents one for the Delete it sends. */
+  private inventedPhysicalId(logicalId: string): string {
+    return `${this.stackName}-${logicalId}-${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
   }
 
   /** The provider framework behind a ServiceToken, and the user functions it calls. */
@@ -742,9 +788,7 @@ class StackOperation {
     const touch = this.touched.get(id);
     const type = plan.resources[id].Type;
     if (touch?.kind === 'creating') {
-      // CloudFormation never learnt the physical id, so it invents one for the Delete it sends.
-      const invented = `${this.stackName}-${id}-${randomUUID().replace(/-/g, '').slice(0, 12).toUpperCase()}`;
-      this.live.set(id, { ...touch.record, physicalId: invented, attributes: {}, status: 'CREATE_FAILED' });
+      this.live.set(id, { ...touch.record, physicalId: this.inventedPhysicalId(id), attributes: {}, status: 'CREATE_FAILED' });
       this.touched.set(id, { kind: 'created' });
       this.emit(id, type, 'CREATE_FAILED', { reason: 'Resource creation cancelled' });
     } else if (touch?.kind === 'updating') {
@@ -1157,6 +1201,14 @@ function resumedResult(result: StackResult): StackResult {
   return result.status && !result.status.endsWith('_FAILED') ? { ...result, success: true } : result;
 }
 
+/**
+ * Now, as the run's handlers read it: the rehearsal's clock when it holds one. An operation's start
+ * (CloudFormation's LastUpdatedTime) is compared with the creation markers the handlers stamp.
+ */
+function runNow(ctx: RunContext): string {
+  return new Date(ctx.clock ? Math.floor(ctx.clock.now()) : Date.now()).toISOString();
+}
+
 /** Another live run is working on the stack: who, else undefined (its run died: the operation can be resumed). */
 function runningOperation(record: OperationRecord | undefined): string | undefined {
   if (!record || record.host !== os.hostname()) return undefined;
@@ -1182,7 +1234,7 @@ async function resumeStack(ctx: RunContext, doc: StackDocument, constructPaths: 
   }
   const op = new StackOperation(ctx, doc, environmentOf(ctx, doc), constructPaths);
   const kind = doc.status.startsWith('CREATE') || doc.status.startsWith('ROLLBACK') ? 'create' : doc.status.startsWith('DELETE') ? 'delete' : 'update';
-  op.operation ??= { kind, startedAt: new Date().toISOString() };
+  op.operation ??= { kind, startedAt: runNow(ctx) };
   op.emit(op.stackName, STACK_RESOURCE_TYPE, doc.status, { physicalId: doc.stackId, reason: 'Resuming the operation an interrupted run left in progress' });
   await op.persist();
   await op.finishInFlight();

@@ -12,11 +12,18 @@
  *   crashing handler cannot take the deployer down.
  * Warm workers are reused across invocations of the same function configuration within a run, and
  * all are terminated when the run ends.
+ *
+ * With a rehearsal clock (./clock.ts), a worker's handler finds the clock at
+ * `globalThis[Symbol.for('cdk-organizations.clock')]` (read by lambda/shared/clock.ts): `now()`,
+ * `sleep(ms)`, `timeScale`, `callLatencyMs`, `random()` (seeded per invocation) and `takeTurns()`
+ * (the handler runs only when the clock gives it the turn). Its Timeout runs on that clock, and
+ * `getRemainingTimeInMillis()` counts simulated milliseconds.
  */
 import { randomUUID, createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
+import type { RehearsalClock } from './clock';
 
 export interface FunctionConfiguration {
   readonly arn: string;
@@ -40,6 +47,8 @@ export interface LambdaServiceOptions {
   readonly maxSandboxesPerFunction?: number;
   /** Every line a function writes to stdout/stderr (its CloudWatch log). */
   readonly onLog?: (functionName: string, line: string) => void;
+  /** The rehearsal's clock: handlers' time and sleeps, and the functions' Timeout, run on it. */
+  readonly clock?: RehearsalClock;
 }
 
 /** Runs in the worker: loads the handler like the Node.js Lambda runtime and serves invocations. */
@@ -86,19 +95,72 @@ function errorPayload(error) {
   return { errorType: typeof error, errorMessage: String(error), trace: [] };
 }
 
+// The rehearsal's clock: the time is shared memory the deployer writes; a sleep asks the deployer
+// to wake the handler when the clock reaches its end. A handler that takes turns runs only when
+// the deployer gives it the turn (no other such handler runs meanwhile), and draws its random
+// numbers from a sequence seeded per invocation: the same deploy makes the same calls.
+let now = Date.now;
+let timeScale = 1;
+let takesTurns = false;
+let seed = 1;
+const waiting = new Map();
+if (workerData.clock) {
+  const time = new Float64Array(workerData.clock);
+  let sleeps = 0;
+  now = () => time[0];
+  timeScale = workerData.timeScale;
+  globalThis[Symbol.for('cdk-organizations.clock')] = {
+    timeScale,
+    callLatencyMs: workerData.callLatencyMs,
+    now,
+    sleep: ms => new Promise(resolve => {
+      const key = 'sleep-' + ++sleeps;
+      waiting.set(key, resolve);
+      parentPort.postMessage({ sleep: key, until: time[0] + Math.max(0, Number(ms) || 0) });
+    }),
+    takeTurns: () => { takesTurns = true; },
+    random: () => {
+      // mulberry32
+      seed = (seed + 0x6D2B79F5) | 0;
+      let t = seed;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+  };
+  parentPort.on('message', message => {
+    const go = message && message.go !== undefined ? waiting.get(message.go) : undefined;
+    if (go) {
+      waiting.delete(message.go);
+      go();
+    }
+  });
+}
+
+function turn(id) {
+  if (!takesTurns) return undefined;
+  return new Promise(resolve => {
+    waiting.set(id, resolve);
+    parentPort.postMessage({ id, turn: true });
+  });
+}
+
 const ready = loadHandler();
 ready.catch(() => undefined);
 
 parentPort.on('message', async ({ id, event, context }) => {
+  if (id === undefined) return;
   try {
     // The init phase (loading the module) does not count against the function's Timeout.
     const fn = await ready;
-    const deadline = Date.now() + context.timeoutMs;
+    await turn(id);
+    seed = context.seed | 0;
+    const deadline = now() + context.timeoutMs * timeScale;
     parentPort.postMessage({ id, started: true });
     const lambdaContext = {
       ...context.fields,
       callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      getRemainingTimeInMillis: () => Math.max(0, Math.floor((deadline - now()) / timeScale)),
     };
     const result = await new Promise((resolve, reject) => {
       const callback = (error, value) => (error ? reject(error) : resolve(value));
@@ -120,7 +182,18 @@ interface Pending {
   readonly resolve: (result: InvokeResult) => void;
   /** Set once the handler started (after the init phase). */
   timer?: NodeJS.Timeout;
+  /** The Timeout on the rehearsal's clock, and the handler's sleep on it (cancel functions). */
+  clockTimer?: () => void;
+  wake?: () => void;
+  /** Lets go of the rehearsal's clock (while the handler sleeps on it, or once the invocation ended). */
+  release?: () => void;
+  /** When the handler may run (on the rehearsal's clock, handlers that take turns run one at a time). */
+  ticket: number;
+  /** Gives the turn back, or stops waiting for it. */
+  endTurn?: () => void;
   startTimer(): void;
+  /** Clears every timer and lets go of the clock. */
+  end(): void;
 }
 
 class Sandbox {
@@ -129,11 +202,20 @@ class Sandbox {
   dead = false;
   private readonly pending = new Map<string, Pending>();
 
-  constructor(private readonly config: FunctionConfiguration, onLog: LambdaServiceOptions['onLog'], private readonly onDeath: (sandbox: Sandbox) => void) {
+  constructor(
+    private readonly config: FunctionConfiguration,
+    onLog: LambdaServiceOptions['onLog'],
+    private readonly onDeath: (sandbox: Sandbox) => void,
+    private readonly clock?: RehearsalClock,
+  ) {
     this.worker = new Worker(BOOTSTRAP, {
       eval: true,
       env: { ...config.environment },
-      workerData: { codeDirectory: config.codeDirectory, handler: config.handler },
+      workerData: {
+        codeDirectory: config.codeDirectory,
+        handler: config.handler,
+        ...(clock ? { clock: clock.shared, timeScale: clock.timeScale, callLatencyMs: clock.callLatencyMs } : {}),
+      },
       stdout: true,
       stderr: true,
     });
@@ -148,15 +230,23 @@ class Sandbox {
       });
       stream.on('end', () => { if (buffer) onLog?.(config.functionName, buffer); });
     }
-    this.worker.on('message', (message: { id: string; started?: boolean } & InvokeResult) => {
+    this.worker.on('message', (message: { id: string; started?: boolean; sleep?: string; until?: number; turn?: boolean } & InvokeResult) => {
+      if (message.sleep !== undefined) {
+        this.sleep(message.sleep, Number(message.until));
+        return;
+      }
       const pending = this.pending.get(message.id);
       if (!pending) return;
+      if (message.turn) {
+        this.takeTurn(pending, message.id);
+        return;
+      }
       if (message.started) {
         pending.startTimer();
         return;
       }
       this.pending.delete(message.id);
-      clearTimeout(pending.timer);
+      pending.end();
       const { id: _id, ...result } = message;
       pending.resolve(result as InvokeResult);
     });
@@ -167,21 +257,37 @@ class Sandbox {
   invoke(event: unknown): Promise<InvokeResult> {
     const id = randomUUID();
     const timeoutMs = this.config.timeoutSeconds * 1000;
+    const clock = this.clock;
     return new Promise<InvokeResult>(resolve => {
+      const timedOut = () => {
+        this.pending.delete(id);
+        pending.end();
+        resolve({
+          ok: false,
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `${new Date(clock?.now() ?? Date.now()).toISOString()} ${id} Task timed out after ${this.config.timeoutSeconds.toFixed(2)} seconds`,
+          trace: [],
+        });
+        // Lambda stops a timed-out environment: whatever the handler was doing stops with it.
+        void this.terminate();
+      };
       const pending: Pending = {
         resolve,
+        // The handler runs: the rehearsal's clock stands still until it sleeps or ends.
+        release: clock?.hold(),
+        ticket: clock?.ticket() ?? 0,
         startTimer: () => {
-          pending.timer = setTimeout(() => {
-            this.pending.delete(id);
-            resolve({
-              ok: false,
-              errorType: 'Sandbox.Timedout',
-              errorMessage: `${new Date().toISOString()} ${id} Task timed out after ${this.config.timeoutSeconds.toFixed(2)} seconds`,
-              trace: [],
-            });
-            // Lambda stops a timed-out environment: whatever the handler was doing stops with it.
-            void this.terminate();
-          }, timeoutMs);
+          // On the rehearsal's clock the Timeout is simulated time; a handler busy without sleeping
+          // on that clock (its own setTimeout) is stopped after the same number of real seconds.
+          if (clock) pending.clockTimer = clock.at(clock.now() + clock.duration(this.config.timeoutSeconds), timedOut);
+          pending.timer = setTimeout(timedOut, timeoutMs);
+        },
+        end: () => {
+          clearTimeout(pending.timer);
+          pending.clockTimer?.();
+          pending.wake?.();
+          pending.endTurn?.();
+          pending.release?.();
         },
       };
       this.pending.set(id, pending);
@@ -190,6 +296,7 @@ class Sandbox {
         event,
         context: {
           timeoutMs,
+          seed: pending.ticket,
           fields: {
             functionName: this.config.functionName,
             functionVersion: '$LATEST',
@@ -204,6 +311,31 @@ class Sandbox {
     });
   }
 
+  /** The handler sleeps until the rehearsal's clock reads `until`: the clock may move meanwhile. */
+  private sleep(key: string, until: number): void {
+    const pending = [...this.pending.values()][0];
+    if (!pending || !this.clock) return;
+    const clock = this.clock;
+    const tookTurn = pending.endTurn !== undefined;
+    pending.endTurn?.();
+    pending.endTurn = undefined;
+    pending.release?.();
+    pending.wake = clock.at(until, () => {
+      pending.wake = undefined;
+      pending.release = clock.hold();
+      pending.ticket = clock.ticket();
+      if (tookTurn) this.takeTurn(pending, key);
+      else this.worker.postMessage({ go: key });
+    });
+  }
+
+  /** The handler takes turns: it goes on (`key`) once the rehearsal's clock gives it the turn. */
+  private takeTurn(pending: Pending, key: string): void {
+    if (!this.clock) return;
+    const clock = this.clock;
+    pending.endTurn = clock.takeTurn(pending.ticket, () => this.worker.postMessage({ go: key }));
+  }
+
   async terminate(): Promise<void> {
     this.dead = true;
     this.onDeath(this);
@@ -216,7 +348,7 @@ class Sandbox {
       this.onDeath(this);
     }
     for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
+      pending.end();
       pending.resolve({ ok: false, errorType, errorMessage, trace: stack ? stack.split('\n') : [] });
       this.pending.delete(id);
     }
@@ -255,7 +387,7 @@ class FunctionPool {
         const sandbox = new Sandbox(this.config, this.options.onLog, dead => {
           this.sandboxes.delete(dead);
           this.waiting.shift()?.();
-        });
+        }, this.options.clock);
         sandbox.busy = true;
         this.sandboxes.add(sandbox);
         return sandbox;

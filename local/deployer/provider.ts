@@ -12,6 +12,7 @@
  * - A failed Create answers with a marker physical id, and the framework ignores the Delete that
  *   CloudFormation sends for it.
  */
+import type { RehearsalClock } from './clock';
 import type { FunctionConfiguration, InvokeResult, LambdaService } from './lambda';
 
 export const CREATE_FAILED_MARKER = 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED';
@@ -67,6 +68,8 @@ export interface ProviderRuntime {
   readonly lambda: LambdaService;
   /** Multiplies every waiter interval (the emulator's time scale). */
   readonly timeScale: number;
+  /** The rehearsal's clock, which the waiter's intervals run on. @default real time */
+  readonly clock?: RehearsalClock;
   /** Aborted when the deploy run ends: a waiter still polling then (for an operation CloudFormation stopped waiting for) stops. */
   readonly signal?: AbortSignal;
   readonly onInvocation?: (invocation: Invocation) => void;
@@ -132,7 +135,8 @@ async function waitForCompletion(
     if (retry >= policy.maxAttempts) return respond('FAILED', event, 'Operation timed out');
     let delaySeconds = policy.intervalSeconds * policy.backoffRate ** retry;
     if (policy.maxDelaySeconds !== undefined) delaySeconds = Math.min(delaySeconds, policy.maxDelaySeconds);
-    if (!(await sleep(delaySeconds * 1000 * runtime.timeScale, runtime.signal))) {
+    const waitMs = delaySeconds * 1000 * runtime.timeScale;
+    if (!(await (runtime.clock ? runtime.clock.sleep(waitMs, runtime.signal) : sleep(waitMs, runtime.signal)))) {
       return respond('FAILED', event, 'The deploy run ended before the operation completed');
     }
   }

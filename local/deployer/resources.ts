@@ -25,6 +25,8 @@ export const RESERVED_LAMBDA_VARIABLES = [
 /** `CDK_ORGANIZATIONS_RETRY_BASE_MS` when the function does not set it (lambda/shared/retry.ts). */
 export const HANDLER_DEFAULT_RETRY_BASE_MS = 500;
 export const RETRY_BASE_MS_VARIABLE = 'CDK_ORGANIZATIONS_RETRY_BASE_MS';
+/** The handlers' HandlerEnv.TIME_SCALE: milliseconds of the rehearsal's clock per simulated millisecond. */
+export const TIME_SCALE_VARIABLE = 'CDK_ORGANIZATIONS_TIME_SCALE';
 
 /** The access key the emulator reads as "the default caller", i.e. the management account. */
 export const EMULATOR_ACCESS_KEY_ID = 'AKIDEMULATOR';
@@ -107,6 +109,8 @@ export function functionConfiguration(record: ResourceRecord, codeDirectory: str
     ...templateVariables,
     // Retries run on the emulator's clock; never below 1 ms so that backoff still spreads calls.
     [RETRY_BASE_MS_VARIABLE]: String(Math.max(1, baseRetryMs * settings.timeScale)),
+    // Timeouts and deadlines in simulated time; the rehearsal's clock keeps processing time out of it.
+    [TIME_SCALE_VARIABLE]: String(settings.timeScale),
     AWS_REGION: settings.region,
     AWS_DEFAULT_REGION: settings.region,
     AWS_ACCESS_KEY_ID: EMULATOR_ACCESS_KEY_ID,

@@ -3,6 +3,7 @@
  * demo): configuration, the state dump, the call log, fault injection, external accounts, and the
  * per-stack documents the local deployer keeps with the emulator's state.
  */
+import { Clock } from './clock';
 import { CallRecord } from './dispatcher';
 import { checkFaultSpec, FaultSpec } from './faults';
 import { AdminResponse } from './server';
@@ -13,6 +14,8 @@ import { PATTERNS } from './validation';
 /** What the admin endpoints read and change. */
 export interface AdminTarget {
   readonly callLog: readonly CallRecord[];
+  /** The emulator's clock, which a rehearsal drives (see clock.ts). */
+  readonly clock: Clock;
   config(): object;
   state(): EmulatorState;
   setFaults(spec: FaultSpec | undefined, seed?: number): void;
@@ -76,6 +79,15 @@ function putFaults(target: AdminTarget, body: unknown): AdminResponse {
   return ok({ faults: spec ?? null });
 }
 
+function putClock(clock: Clock, body: unknown): AdminResponse {
+  const usage = 'PUT {"driver": "<id>", "now": <epoch ms, optional>, "leaseMs": <real ms, optional>} to hold the clock (and move it forward)';
+  const { driver, now, leaseMs = 30_000 } = (body ?? {}) as { driver?: unknown; now?: unknown; leaseMs?: unknown };
+  if (typeof driver !== 'string' || driver === '') return error(400, `${usage}.`);
+  if (now !== undefined && !Number.isFinite(now)) return error(400, `now must be epoch milliseconds, got ${JSON.stringify(now)}: ${usage}.`);
+  if (typeof leaseMs !== 'number' || !(leaseMs > 0)) return error(400, `leaseMs must be a positive number, got ${JSON.stringify(leaseMs)}: ${usage}.`);
+  return ok({ now: clock.drive(driver, now as number | undefined, leaseMs) });
+}
+
 function postAccount(target: AdminTarget, body: unknown): AdminResponse {
   const request = body as { email?: unknown; name?: unknown } | undefined;
   const usage = 'POST {"email": "...", "name": "..."} to create a standalone account';
@@ -122,8 +134,14 @@ export function handleAdmin(target: AdminTarget, method: string, path: string, q
       return ok({ stacks: Object.keys(target.stacks()).sort() });
     case 'POST /accounts':
       return postAccount(target, body);
+    case 'GET /clock':
+      return ok({ now: target.clock.now(), driven: target.clock.driven(), timeScale: target.clock.timeScale });
+    case 'PUT /clock':
+      return putClock(target.clock, body);
+    case 'DELETE /clock':
+      return ok({ now: target.clock.release(query.get('driver') ?? '') });
     default:
-      return error(404, `Unknown admin endpoint ${method} /_emulator${path.slice(0, 200)}. Known: GET config, state, calls?since=N, stacks, stacks/<name>; `
-        + 'PUT faults, stacks/<name>; DELETE stacks/<name>; POST accounts.');
+      return error(404, `Unknown admin endpoint ${method} /_emulator${path.slice(0, 200)}. Known: GET config, state, calls?since=N, stacks, stacks/<name>, clock; `
+        + 'PUT faults, stacks/<name>, clock; DELETE stacks/<name>, clock?driver=ID; POST accounts.');
   }
 }

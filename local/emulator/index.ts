@@ -83,6 +83,7 @@ export class Emulator {
         createExternalAccount: (email, name) => emulator.createExternalAccount(email, name),
         stacks: () => emulator.store.state.stacks,
         setStack: (name, document) => emulator.setStack(name, document),
+        clock,
       }, method, path, query, body),
       cloudformation: params => handleCloudFormation(emulator.store.state.stacks, params),
     }, options.host ?? '127.0.0.1', options.port ?? 0);

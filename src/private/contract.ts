@@ -27,7 +27,11 @@ export interface WireTag {
   readonly Value: string;
 }
 
-/** What a deleted resource does; `RETAIN` resources also carry CloudFormation's `DeletionPolicy: Retain`. */
+/**
+ * What a deleted resource does; `RETAIN` resources also carry CloudFormation's `DeletionPolicy: Retain`.
+ * The public enum `AccountRemovalAction` (src/account.ts) has these values: jsii needs its members
+ * written out, and the construct's `satisfies` check fails to compile when the two differ.
+ */
 export const AccountRemovalAction = {
   /** Leave the account where it is. */
   RETAIN: 'RETAIN',
@@ -36,6 +40,29 @@ export const AccountRemovalAction = {
   /** `CloseAccount`: the account is closed (PENDING_CLOSURE, then SUSPENDED). */
   CLOSE: 'CLOSE',
 } as const;
+export type AccountRemovalActionName = typeof AccountRemovalAction[keyof typeof AccountRemovalAction];
+
+/**
+ * The feature sets of `CreateOrganization`; ALL when the property is absent, as in the API. The
+ * public enum `FeatureSet` (src/organization.ts) has these values, checked as for the removal actions.
+ */
+export const FeatureSet = {
+  ALL: 'ALL',
+  CONSOLIDATED_BILLING: 'CONSOLIDATED_BILLING',
+} as const;
+export type FeatureSetName = typeof FeatureSet[keyof typeof FeatureSet];
+
+/** An Account's `RoleName` when the property is absent, as documented for `CreateAccount`. */
+export const DEFAULT_ROLE_NAME = 'OrganizationAccountAccessRole';
+
+/**
+ * The longest an Account's Create waits for `CreateAccount`: 45 minutes, the most one deployment can
+ * wait (CloudFormation waits at most one hour for a custom resource, and the provider needs the rest).
+ * The construct refuses more at synth.
+ */
+export const MAX_CREATE_TIMEOUT_SECONDS = 2700;
+/** `CreateTimeoutSeconds` when the property is absent (the construct's default too): the most. */
+export const DEFAULT_CREATE_TIMEOUT_SECONDS = MAX_CREATE_TIMEOUT_SECONDS;
 
 /** `Custom::Organizations_Organization`. Physical id: the organization id (`o-...`). */
 export const OrganizationProps = {
@@ -176,3 +203,35 @@ export const HandlerEnv = {
  * setting (see lambda/shared/ownership.ts). They are the handlers' own: users cannot declare them.
  */
 export const OWNERSHIP_TAG_PREFIX = 'cdk-organizations:';
+
+/** Tags per root, OU, account or policy (an AWS Organizations quota). */
+export const MAX_TAGS_PER_RESOURCE = 50;
+/**
+ * The most ownership tags the handlers put on one resource at once: its owner, and its previous owner
+ * while one resource takes over from another. Users may declare the rest of the 50.
+ */
+export const OWNERSHIP_TAGS_PER_RESOURCE = 2;
+/** Characters of a tag key and of a tag value (the `Tag` data type of the API reference). */
+export const MAX_TAG_KEY_LENGTH = 128;
+export const MAX_TAG_VALUE_LENGTH = 256;
+
+/** The API reference's patterns of ids, anchored. */
+export const IdPattern = {
+  ACCOUNT: /^\d{12}$/,
+  ROOT: /^r-[0-9a-z]{4,32}$/,
+  ORGANIZATIONAL_UNIT: /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/,
+  POLICY: /^p-[0-9a-zA-Z_]{8,128}$/,
+  ORGANIZATION: /^o-[a-z0-9]{10,32}$/,
+} as const;
+
+/**
+ * The handlers' bundle: esbuild bundles lambda/index.ts into `assets/handlers/index.js` of the package
+ * (.projenrc.ts), and its exports `onEvent` and `isComplete` are the Lambda functions' entry points.
+ */
+export const HandlerBundle = {
+  /** The bundle's folder, from the package root. */
+  DIRECTORY: 'assets/handlers',
+  FILE: 'index.js',
+  ON_EVENT: 'index.onEvent',
+  IS_COMPLETE: 'index.isComplete',
+} as const;

@@ -18,12 +18,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import { ResourceType, ResourceTypeName } from './contract';
+import { HandlerBundle, MAX_CREATE_TIMEOUT_SECONDS, ResourceType, ResourceTypeName } from './contract';
 import { fail } from './validation';
 import type { ProviderSettingsProps } from '../provider-settings';
 
 /** The bundled handlers: `<package root>/assets/handlers`, from src/private (ts-jest) and lib/private (the package) alike. */
-export const HANDLER_ASSET_PATH = path.join(__dirname, '..', '..', 'assets', 'handlers');
+export const HANDLER_ASSET_PATH = path.join(__dirname, '..', '..', ...HandlerBundle.DIRECTORY.split('/'));
 
 /** The id of the singleton under each stack. */
 const PROVIDER_ID = 'OrganizationsProvider';
@@ -43,7 +43,7 @@ export const TOTAL_TIMEOUT = Duration.minutes(50);
  * short enough that the handler's own timeout, whose message says what to do, fires before the
  * waiter gives up with a generic "timed out".
  */
-export const MAX_CREATE_TIMEOUT = Duration.minutes(45);
+export const MAX_CREATE_TIMEOUT = Duration.seconds(MAX_CREATE_TIMEOUT_SECONDS);
 
 /** onEvent does a few API calls and, for the synchronous types, all of the work (attaching a policy to many targets). */
 const ON_EVENT_TIMEOUT = Duration.minutes(5);
@@ -277,7 +277,7 @@ export class OrganizationsProvider extends Construct {
     const { waiterLogging } = this.settings;
     return new cr.Provider(this, 'Async', {
       onEventHandler: this.onEventFunction,
-      isCompleteHandler: this.handlerFunction('IsComplete', 'index.isComplete', IS_COMPLETE_TIMEOUT,
+      isCompleteHandler: this.handlerFunction('IsComplete', HandlerBundle.IS_COMPLETE, IS_COMPLETE_TIMEOUT,
         'cdk-organizations: polls account creation and closure, and policy type enablement'),
       queryInterval: QUERY_INTERVAL,
       totalTimeout: TOTAL_TIMEOUT,
@@ -353,7 +353,7 @@ export class OrganizationsProvider extends Construct {
   }
 
   private get onEventFunction(): lambda.Function {
-    this._onEvent ??= this.handlerFunction('OnEvent', 'index.onEvent', ON_EVENT_TIMEOUT,
+    this._onEvent ??= this.handlerFunction('OnEvent', HandlerBundle.ON_EVENT, ON_EVENT_TIMEOUT,
       'cdk-organizations: creates, updates and deletes AWS Organizations resources');
     return this._onEvent;
   }
@@ -406,8 +406,8 @@ export class OrganizationsProvider extends Construct {
   }
 
   private handlerFunction(id: string, handler: string, timeout: Duration, description: string): lambda.Function {
-    if (!fs.existsSync(path.join(HANDLER_ASSET_PATH, 'index.js'))) {
-      throw new Error(`cdk-organizations: the bundled provider handlers are missing (${HANDLER_ASSET_PATH}/index.js). `
+    if (!fs.existsSync(path.join(HANDLER_ASSET_PATH, HandlerBundle.FILE))) {
+      throw new Error(`cdk-organizations: the bundled provider handlers are missing (${HANDLER_ASSET_PATH}/${HandlerBundle.FILE}). `
         + 'They ship in the npm package; in a checkout of the library, run `npx projen bundle` first.');
     }
     return new lambda.Function(this, id, {

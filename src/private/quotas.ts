@@ -1,7 +1,9 @@
 /**
  * AWS Organizations quotas the constructs check at synth time ("Quotas and service limits for AWS
  * Organizations"). Types missing from the table have no published figure and are not checked.
+ * The quotas the handlers need too (tags) are in the contract.
  */
+import { MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE } from './contract';
 
 export interface PolicyTypeQuota {
   /** Characters of the minified document. */
@@ -43,12 +45,9 @@ export const DEFAULT_POLICY_OF_TYPE: Readonly<Record<string, typeof AwsManagedPo
 /** Levels of OUs under the root. */
 export const MAX_OU_DEPTH = 5;
 
-/** Tags per root, OU, account or policy. */
-export const MAX_TAGS = 50;
-
 /**
  * Tags a user may declare on one resource: the handlers keep up to two of the 50 for the
  * ownership record (`cdk-organizations:owner`, and `cdk-organizations:previous-owner` while one
  * resource takes over from another).
  */
-export const MAX_DECLARED_TAGS = MAX_TAGS - 2;
+export const MAX_DECLARED_TAGS = MAX_TAGS_PER_RESOURCE - OWNERSHIP_TAGS_PER_RESOURCE;

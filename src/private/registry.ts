@@ -164,12 +164,13 @@ export function count(scope: IConstruct, key: string, by = 1): number {
 }
 
 /**
- * Records that the handlers keep one more tag of their own on `target` (a root, OU or account):
+ * Records that the handlers keep `tags` more tags of their own on `target` (a root, OU or account):
  * the ownership of a policy attachment resource, a delegated administrator registration, a policy
- * type or trusted access (on the root). Those tags count toward the target's quota of 50.
+ * type or trusted access (on the root: with its creation marker, two). Those tags count toward the
+ * target's quota of 50.
  */
-export function reserveLibraryTag(target: IConstruct): void {
-  count(target, `library-tags|${target.node.addr}`);
+export function reserveLibraryTag(target: IConstruct, tags = 1): void {
+  count(target, `library-tags|${target.node.addr}`, tags);
 }
 
 /** How many tags of their own the handlers keep on `construct` besides its ownership record. */

@@ -4,8 +4,8 @@
  */
 import { TagManager } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { OWNERSHIP_TAG_PREFIX } from './contract';
-import { MAX_DECLARED_TAGS, MAX_TAGS } from './quotas';
+import { MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAG_PREFIX, OWNERSHIP_TAGS_PER_RESOURCE } from './contract';
+import { MAX_DECLARED_TAGS } from './quotas';
 import { reservedLibraryTags } from './registry';
 import { resolveAtSynth, Rules, stringProblem } from './validation';
 
@@ -17,7 +17,7 @@ export function tagProblems(scope: IConstruct, rendered: ReadonlyArray<{ Key: st
   if (rendered.length > max) {
     const more = others === 0 ? '' : ` and ${others} for the policy attachments, delegated administrators, policy types or trusted access `
       + 'the app records on it';
-    errors.push(`tags: at most ${max} tags on this resource (AWS allows ${MAX_TAGS}, and this library keeps 2 for its ownership record${more}), `
+    errors.push(`tags: at most ${max} tags on this resource (AWS allows ${MAX_TAGS_PER_RESOURCE}, and this library keeps ${OWNERSHIP_TAGS_PER_RESOURCE} for its ownership record${more}), `
       + `got ${rendered.length} (${rendered.map(t => t.Key).join(', ')}).`);
   }
   for (const tag of rendered) {

@@ -1,11 +1,13 @@
 /**
  * Synth-time validation: the anchored patterns and length limits of the AWS Organizations API
- * reference in one place, and one helper that checks a prop now when its value is known, or once
- * the app is complete when it is a token that resolves to a plain string then (a `Lazy`), naming
- * the prop, the rule and the value in its message.
+ * reference in one place (those the handlers need too, of ids and tags, come from the contract),
+ * and one helper that checks a prop now when its value is known, or once the app is complete when
+ * it is a token that resolves to a plain string then (a `Lazy`), naming the prop, the rule and the
+ * value in its message.
  */
 import { Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { DEFAULT_ROLE_NAME, IdPattern, MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH } from './contract';
 
 /** A rule a string must follow: a length range, a pattern, or both. */
 export interface StringRule {
@@ -38,7 +40,7 @@ export const Rules = {
     // IAM names compare without case, so the reserved prefix does too.
     check: (value: string) => value.toLowerCase().startsWith(SERVICE_LINKED_ROLE_PREFIX.toLowerCase())
       ? `must not start with "${SERVICE_LINKED_ROLE_PREFIX}", which IAM reserves for service-linked roles (CreateAccount would fail). `
-        + 'Choose another name, or leave it out for OrganizationAccountAccessRole'
+        + `Choose another name, or leave it out for ${DEFAULT_ROLE_NAME}`
       : undefined,
   },
   // The API reference: "a string of any of the characters in the ASCII character range".
@@ -46,16 +48,16 @@ export const Rules = {
   POLICY_NAME: { min: 1, max: 128, pattern: /^[\u0000-\u007F]+$/, describe: 'ASCII characters' },
   POLICY_DESCRIPTION: { max: 512 },
   SERVICE_PRINCIPAL: { min: 1, max: 128, pattern: /^[\w+=,.@-]+$/, describe: 'a service principal such as guardduty.amazonaws.com' },
-  TAG_KEY: { min: 1, max: 128, pattern: TAG_PATTERN, describe: TAG_CHARACTERS },
-  TAG_VALUE: { min: 0, max: 256, pattern: TAG_PATTERN, describe: TAG_CHARACTERS },
-  ACCOUNT_ID: { pattern: /^\d{12}$/, describe: '12 digits' },
-  ROOT_ID: { pattern: /^r-[0-9a-z]{4,32}$/, describe: '"r-" followed by 4 to 32 lowercase letters or digits' },
+  TAG_KEY: { min: 1, max: MAX_TAG_KEY_LENGTH, pattern: TAG_PATTERN, describe: TAG_CHARACTERS },
+  TAG_VALUE: { min: 0, max: MAX_TAG_VALUE_LENGTH, pattern: TAG_PATTERN, describe: TAG_CHARACTERS },
+  ACCOUNT_ID: { pattern: IdPattern.ACCOUNT, describe: '12 digits' },
+  ROOT_ID: { pattern: IdPattern.ROOT, describe: '"r-" followed by 4 to 32 lowercase letters or digits' },
   ORGANIZATIONAL_UNIT_ID: {
-    pattern: /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/,
+    pattern: IdPattern.ORGANIZATIONAL_UNIT,
     describe: '"ou-", 4 to 32 lowercase letters or digits (the root id without "r-"), "-", then 8 to 32 lowercase letters or digits',
   },
-  POLICY_ID: { pattern: /^p-[0-9a-zA-Z_]{8,128}$/, describe: '"p-" followed by 8 to 128 letters, digits or underscores' },
-  ORGANIZATION_ID: { pattern: /^o-[a-z0-9]{10,32}$/, describe: '"o-" followed by 10 to 32 lowercase letters or digits' },
+  POLICY_ID: { pattern: IdPattern.POLICY, describe: '"p-" followed by 8 to 128 letters, digits or underscores' },
+  ORGANIZATION_ID: { pattern: IdPattern.ORGANIZATION, describe: '"o-" followed by 10 to 32 lowercase letters or digits' },
   POLICY_TYPE: { min: 1, max: 128, pattern: /^[A-Z0-9_]+$/, describe: 'uppercase letters, digits and underscores, as the API spells policy types' },
 } satisfies Record<string, StringRule>;
 

@@ -108,7 +108,7 @@ test('an account another resource of this library owns is taken over, even with 
   expect(out.PhysicalResourceId).toBe('222222222222');
   expect(orgMock.commandCalls(TagResourceCommand).map(c => c.args[0].input)).toEqual([{
     ResourceId: '222222222222',
-    Tags: [OWNED, { Key: 'cdk-organizations:previous-owner', Value: 'other-stack/Account' }],
+    Tags: [OWNED, { Key: 'cdk-organizations:previous-owner', Value: 'other-stack/Account' }, { Key: 'cdk-organizations:adopted', Value: expect.any(String) }],
   }]);
 });
 

@@ -1,7 +1,8 @@
-import { AcceptHandshakeCommand, CreateAccountCommand, DescribeCreateAccountStatusCommand, InviteAccountToOrganizationCommand, DescribeAccountCommand, EnableAWSServiceAccessCommand, ListAccountsCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, CreateOrganizationalUnitCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
+import { AcceptHandshakeCommand, CreateAccountCommand, DescribeCreateAccountStatusCommand, InviteAccountToOrganizationCommand, DescribeAccountCommand, DisableAWSServiceAccessCommand, EnableAWSServiceAccessCommand, ListAccountsCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, CreateOrganizationalUnitCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
 import { accountCreateEvent, accountProps, runCreate } from './account-support';
 import { bornOwned, clientsFor, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, updateEvent } from './harness';
 import { account, createAccountFailureMessage, parseAccountProps } from '../../lambda/account';
+import { readAdoptionRecord } from '../../lambda/shared/adoption';
 import { UserError } from '../../lambda/shared/errors';
 import { createdMarker } from '../../lambda/shared/ownership';
 import { ResourceType } from '../../src/private/contract';
@@ -219,22 +220,27 @@ describe('Account handler against the emulator', () => {
       expect((await h.organizations.send(new DescribeAccountCommand({ AccountId: outcome.PhysicalResourceId }))).Account!.State).toBe('ACTIVE');
     });
 
-    test('an account of the organization with the same email (any case) is adopted: moved and tagged, not renamed, not claimed', async () => {
+    test('an account of the organization with the same email (any case) is adopted: moved, tagged and renamed, not claimed', async () => {
       const ou = await newOu('Adopted');
       const existing = { id: await handMade('Old Name', 'adopt-me@example.com') };
+      // Renaming a member account needs Account Management's trusted access (the Organization resource enables it).
+      await h.organizations.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
       const since = h.emulator.callLog.length;
       const ctx = h.context();
       const props = accountProps('New Name', { Email: 'Adopt-Me@Example.com', ParentId: ou, Tags: [{ Key: 'owner', Value: 'platform' }] });
       const onEvent = await account.onCreate(accountCreateEvent(props), ctx);
 
       expect(onEvent.PhysicalResourceId).toBe(existing.id);
-      expect(onEvent.Data).toMatchObject({ AccountId: existing.id, AccountName: 'Old Name', ParentId: ou });
-      // The tags first, with the record of what the adoption changes (for a rollback to put back), then the move.
-      expect(mutatingCalls(h.emulator, since)).toEqual(['TagResource', 'MoveAccount']);
+      expect(onEvent.Data).toMatchObject({ AccountId: existing.id, AccountName: 'New Name', ParentId: ou });
+      // The tags first, with the record of what the adoption changes (for a rollback to put back), then the move and the name.
+      expect(mutatingCalls(h.emulator, since)).toEqual(['TagResource', 'MoveAccount', 'PutAccountName']);
       expect(await parentOf(existing.id)).toBe(ou);
       // No owner tag: this resource never removes or closes it.
-      expect(await tagsOf(existing.id)).toEqual({ 'owner': 'platform', 'cdk-organizations:adopted': expect.any(String) });
-      expect(ctx.log.lines.map(l => l.message)).toContain('adopted account has another name; not renaming it');
+      const tags = await tagsOf(existing.id);
+      expect(tags).toEqual({ 'owner': 'platform', 'cdk-organizations:adopted': expect.any(String) });
+      expect(readAdoptionRecord(new Map(Object.entries(tags)))).toMatchObject({ name: 'Old Name', tags: { owner: null } });
+      expect(ctx.log.lines.map(l => l.message)).toContain('adopting existing account');
+      await h.organizations.send(new DisableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
       const done = await account.isComplete!({ ...accountCreateEvent(props), ...onEvent }, h.context());
       expect(done).toEqual({ IsComplete: true });
     });

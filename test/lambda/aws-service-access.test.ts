@@ -72,16 +72,15 @@ describe('Create', () => {
     expect(mutatingCalls(h.emulator, since)).toEqual([]);
   });
 
-  test('a retried Create finds its own enabling by the root\'s tag: same id, claimed again', async () => {
+  test('a retried Create finds its own enabling by the root\'s tags (its creation marker): same id, nothing changed', async () => {
     const event = createEvent(T, { ServicePrincipal: 'securityhub.amazonaws.com' });
     const first = await awsServiceAccess.onCreate(event, h.context());
     const since = mark();
     const second = await awsServiceAccess.onCreate(event, h.context());
     expect(first.PhysicalResourceId).toBe('securityhub.amazonaws.com');
     expect(second.PhysicalResourceId).toBe('securityhub.amazonaws.com');
-    // A retry cannot tell its own request's work from an earlier operation's (no creation marker on the
-    // root's tags): it claims it again, which a rollback leaves in place and a removal still destroys.
-    expect(mutatingCalls(h.emulator, since)).toEqual(['TagResource']);
+    // The root carries the request's creation marker: a retry of the same request knows it as its own making.
+    expect(mutatingCalls(h.emulator, since)).toEqual([]);
     expect((await enabled()).filter(p => p === 'securityhub.amazonaws.com')).toHaveLength(1);
   });
 });

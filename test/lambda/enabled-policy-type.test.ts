@@ -115,16 +115,15 @@ describe('Create', () => {
     expect(mutatingCalls(h.emulator, since)).toEqual([]);
   });
 
-  test('a retried Create finds its own enabling by the root\'s tag: enabled once, same id, claimed again', async () => {
+  test('a retried Create finds its own enabling by the root\'s tags (its creation marker): enabled once, same id, nothing changed', async () => {
     const event = createEvent(T, { RootId: rootId, PolicyType: BACKUP });
     const first = await enabledPolicyType.onCreate(event, h.context());
     const since = mark();
     const second = await enabledPolicyType.onCreate(event, h.context());
     expect(first.PhysicalResourceId).toBe(`${rootId}|${BACKUP}`);
     expect(second.PhysicalResourceId).toBe(`${rootId}|${BACKUP}`);
-    // A retry cannot tell its own request's work from an earlier operation's (no creation marker on the
-    // root's tags): it claims it again, which a rollback leaves in place and a removal still destroys.
-    expect(mutatingCalls(h.emulator, since)).toEqual(['TagResource']);
+    // The root carries the request's creation marker: a retry of the same request knows it as its own making.
+    expect(mutatingCalls(h.emulator, since)).toEqual([]);
     await settle(event, second);
     expect(await statusOf(BACKUP)).toBe('ENABLED');
     expect(h.emulator.callLog.filter(c => c.operation === 'EnablePolicyType' && (c.request as any).PolicyType === BACKUP)).toHaveLength(1);

@@ -4,11 +4,16 @@
  */
 import {
   CreateOrganizationalUnitCommand,
+  CreatePolicyCommand,
   DescribeAccountCommand,
   DescribeOrganizationalUnitCommand,
+  DescribePolicyCommand,
   EnableAWSServiceAccessCommand,
+  ListAWSServiceAccessForOrganizationCommand,
+  ListOrganizationalUnitsForParentCommand,
   ListParentsCommand,
   ListRootsCommand,
+  ListTargetsForPolicyCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-organizations';
 import { accountCreateEvent, accountProps, runCreate } from './account-support';
@@ -72,6 +77,58 @@ test('a renamed construct that also renames the account applies the declared nam
   });
 });
 
+test('a takeover (renamed construct, new name, a tag dropped) that CloudFormation cancelled is put back whole by the rollback\'s Delete', async () => {
+  const props = accountProps('Before Cancelled Takeover', { Tags: [{ Key: 'team', Value: 'x' }, { Key: 'env', Value: 'prod' }] });
+  const created = await runCreate(h, createEvent(ResourceType.ACCOUNT, props, 'Vault'));
+  const id = created.PhysicalResourceId;
+  const v2 = { ...props, AccountName: 'After Cancelled Takeover', Tags: [{ Key: 'env', Value: 'prod' }] };
+  await setStack(h, 'UPDATE_IN_PROGRESS', ['Vault']);
+  await runCreate(h, createEvent(ResourceType.ACCOUNT, v2, 'VaultAccount'));
+  expect((await describeAccount(id)).Name).toBe('After Cancelled Takeover');
+  expect(await tagsOf(h.organizations, id)).not.toHaveProperty('team');
+  // CloudFormation never learnt the physical id: the rollback's Delete has an invented one.
+  await setStack(h, 'UPDATE_ROLLBACK_IN_PROGRESS', ['Vault']);
+  await account.onDelete(deleteEvent(ResourceType.ACCOUNT, 'test-VaultAccount-0A1B2C3D4E5F', v2, 'VaultAccount'), h.context());
+  expect((await describeAccount(id)).Name).toBe('Before Cancelled Takeover');
+  const tags = await tagsOf(h.organizations, id);
+  expect(tags).toMatchObject({ 'team': 'x', 'env': 'prod', 'cdk-organizations:owner': ownerId('Vault') });
+  // The record stays for the cancelled Create's own undo, should it still be running.
+  expect(Object.keys(tags).filter(k => k.startsWith('cdk-organizations:adopted')).length).toBeGreaterThan(0);
+});
+
+test('an account kept by a failed deployment, claimed again with new tags and name by the next one that fails too, is put back as it was', async () => {
+  const v1 = accountProps('Kept Once', { Tags: [{ Key: 'team', Value: 'a' }] });
+  const kept = await runCreate(h, createEvent(ResourceType.ACCOUNT, v1, 'Keeper'));
+  const id = kept.PhysicalResourceId;
+  // The next deployment declares it again (a new request of the same resource) with other tags and name, and fails.
+  const v2 = { ...v1, AccountName: 'Kept Twice', Tags: [{ Key: 'team', Value: 'b' }, { Key: 'env', Value: 'dev' }] };
+  await setStack(h, 'UPDATE_IN_PROGRESS');
+  await runCreate(h, createEvent(ResourceType.ACCOUNT, v2, 'Keeper'));
+  expect((await describeAccount(id)).Name).toBe('Kept Twice');
+  await setStack(h, 'UPDATE_ROLLBACK_IN_PROGRESS');
+  await account.onDelete(deleteEvent(ResourceType.ACCOUNT, id, v2, 'Keeper'), h.context());
+  expect((await describeAccount(id)).Name).toBe('Kept Once');
+  expect(await tagsOf(h.organizations, id)).toMatchObject({ 'team': 'a', 'cdk-organizations:owner': ownerId('Keeper') });
+  expect(await tagsOf(h.organizations, id)).not.toHaveProperty('env');
+  expect((await describeAccount(id)).State).toBe('ACTIVE');
+});
+
+test('a claim again that CloudFormation cancelled stays pending through the rollback\'s Delete, so the late Create\'s undo never removes the account', async () => {
+  const props = accountProps('Removable Kept', { RemovalAction: 'REMOVE_FROM_ORGANIZATION' });
+  const made = await runCreate(h, createEvent(ResourceType.ACCOUNT, props, 'Removable'));
+  const id = made.PhysicalResourceId;
+  // The next deployment creates the same resource again (a new request): it claims the account again, pending.
+  await setStack(h, 'CREATE_IN_PROGRESS');
+  await runCreate(h, createEvent(ResourceType.ACCOUNT, props, 'Removable'));
+  expect(await tagsOf(h.organizations, id)).toMatchObject({ 'cdk-organizations:previous-owner': ownerId('Removable') });
+  // It is cancelled: the rollback's Delete (invented id) comes, then the late Create's undo (real id).
+  await setStack(h, 'ROLLBACK_IN_PROGRESS');
+  await account.onDelete(deleteEvent(ResourceType.ACCOUNT, 'test-Removable-0A1B2C3D4E5F', props, 'Removable'), h.context());
+  await account.onDelete(deleteEvent(ResourceType.ACCOUNT, id, props, 'Removable'), h.context());
+  expect((await describeAccount(id)).State).toBe('ACTIVE');
+  expect((await h.organizations.send(new ListParentsCommand({ ChildId: id }))).Parents![0].Id).toBe(rootId);
+});
+
 describe('a Create CloudFormation stopped waiting for', () => {
   const T = ResourceType.ORGANIZATIONAL_UNIT;
   const ou = handlers[T];
@@ -95,6 +152,58 @@ describe('a Create CloudFormation stopped waiting for', () => {
     await setStack(h, 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', [], new Date(Date.now() + 1_000));
     await ou.onDelete(deleteEvent(T, 'test-Earlier-0A1B2C3D4E5F', props, 'Earlier'), h.context());
     expect(await exists(made.PhysicalResourceId!)).toBe(true);
+  });
+
+  test('trusted access a cancelled Create enabled within the operation is disabled by the rollback\'s Delete (its root tags carry the marker)', async () => {
+    const A = ResourceType.AWS_SERVICE_ACCESS;
+    const props = { ServicePrincipal: 'guardduty.amazonaws.com' };
+    const enabled = async () => (await h.organizations.send(new ListAWSServiceAccessForOrganizationCommand({}))).EnabledServicePrincipals!
+      .some(p => p.ServicePrincipal === props.ServicePrincipal);
+    const started = new Date(Date.now() - 1_000);
+    await handlers[A].onCreate(createEvent(A, props, 'GuardDuty'), h.context());
+    expect(await enabled()).toBe(true);
+    await setStack(h, 'ROLLBACK_IN_PROGRESS', [], started);
+    const ctx = h.context();
+    await handlers[A].onDelete(deleteEvent(A, 'test-GuardDuty-0A1B2C3D4E5F', props, 'GuardDuty'), ctx);
+    expect(ctx.log.lines.map(l => l.message)).toContain('removing what a cancelled Create made');
+    expect(await enabled()).toBe(false);
+    expect(Object.keys(await tagsOf(h.organizations, rootId)).filter(k => k.includes('guardduty'))).toEqual([]);
+  });
+
+  test('an OU a cancelled Create left in a parent the rollback deletes is removed first, so the rollback does not fail; a hand-made child still refuses', async () => {
+    const started = new Date(Date.now() - 1_000);
+    const parent = (await ou.onCreate(createEvent(T, { Name: 'LeftoverParent', ParentId: rootId }, 'Parent'), h.context())).PhysicalResourceId!;
+    // The child's Create lands after its rollback's Delete found nothing: CloudFormation has deleted the resource already.
+    const child = (await ou.onCreate(createEvent(T, { Name: 'LateChild', ParentId: parent }, 'Child'), h.context())).PhysicalResourceId!;
+    await setStack(h, 'ROLLBACK_IN_PROGRESS', ['Parent'], started);
+    const ctx = h.context();
+    await ou.onDelete(deleteEvent(T, parent, { Name: 'LeftoverParent', ParentId: rootId }, 'Parent'), ctx);
+    expect(ctx.log.lines.map(l => l.message)).toContain('removing an OU a cancelled Create left in it');
+    expect([await exists(child), await exists(parent)]).toEqual([false, false]);
+
+    // An account a late Create made in the OU (kept: RETAIN) goes to the root, where new accounts start.
+    const withAccount = (await ou.onCreate(createEvent(T, { Name: 'AccountParent', ParentId: rootId }, 'AccountParent'), h.context())).PhysicalResourceId!;
+    const left = await runCreate(h, createEvent(ResourceType.ACCOUNT, accountProps('Left By Late Create', { ParentId: withAccount }), 'LateAccount'));
+    await setStack(h, 'ROLLBACK_IN_PROGRESS', ['AccountParent'], started);
+    await ou.onDelete(deleteEvent(T, withAccount, { Name: 'AccountParent', ParentId: rootId }, 'AccountParent'), h.context());
+    expect(await exists(withAccount)).toBe(false);
+    expect((await h.organizations.send(new ListParentsCommand({ ChildId: left.PhysicalResourceId }))).Parents![0].Id).toBe(rootId);
+    expect((await describeAccount(left.PhysicalResourceId)).State).toBe('ACTIVE');
+
+    // An account made by hand that a late Create adopted into the OU goes back where it was (its record says).
+    const claimParent = (await ou.onCreate(createEvent(T, { Name: 'ClaimParent', ParentId: rootId }, 'ClaimParent'), h.context())).PhysicalResourceId!;
+    const byHandAccount = await createMemberAccount(h, 'claimed-late');
+    await runCreate(h, createEvent(ResourceType.ACCOUNT, { AccountName: 'claimed-late-declared', Email: 'claimed-late@example.com', ParentId: claimParent }, 'Claimer'));
+    await setStack(h, 'ROLLBACK_IN_PROGRESS', ['ClaimParent'], started);
+    await ou.onDelete(deleteEvent(T, claimParent, { Name: 'ClaimParent', ParentId: rootId }, 'ClaimParent'), h.context());
+    expect(await exists(claimParent)).toBe(false);
+    expect((await h.organizations.send(new ListParentsCommand({ ChildId: byHandAccount }))).Parents![0].Id).toBe(rootId);
+
+    const kept = (await ou.onCreate(createEvent(T, { Name: 'KeptParent', ParentId: rootId }, 'Kept'), h.context())).PhysicalResourceId!;
+    const byHand = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: kept, Name: 'ByHand' }))).OrganizationalUnit!.Id!;
+    const error = await ou.onDelete(deleteEvent(T, kept, { Name: 'KeptParent', ParentId: rootId }, 'Kept'), h.context()).catch(e => e);
+    expect(error.message).toContain(`it still contains OU ${byHand}`);
+    expect(await exists(byHand)).toBe(true);
   });
 
   test('an OU made outside the stack stays, whatever the operation', async () => {
@@ -144,6 +253,76 @@ test('an Update CloudFormation abandoned cannot win over the rollback: a rename 
   expect(after.OrganizationalUnit!.Name).toBe('Alpha');
 });
 
+test('a Create CloudFormation abandoned is undone, and its waiter does not make it again: a policy type enabled after the rollback\'s Delete', async () => {
+  const T = ResourceType.ENABLED_POLICY_TYPE;
+  const type = handlers[T];
+  const props = { RootId: rootId, PolicyType: 'BACKUP_POLICY' };
+  // The status once a pending enable or disable has settled.
+  const enabled = async () => {
+    for (let i = 0; ; i++) {
+      const status = (await h.organizations.send(new ListRootsCommand({}))).Roots![0].PolicyTypes!.find(p => p.Type === 'BACKUP_POLICY')?.Status;
+      if (!status?.startsWith('PENDING') || i > 200) return status !== undefined;
+      await new Promise(resolve => setTimeout(resolve, 10));
+    }
+  };
+  await setStack(h, 'CREATE_IN_PROGRESS', ['Backup']);
+  // Another resource fails while EnablePolicyType is on its way: the rollback's Delete (CloudFormation
+  // never learnt the physical id) finds nothing to remove; then the enable lands.
+  const organizations = raceBefore(h.organizations, 'EnablePolicyTypeCommand', async () => {
+    await setStack(h, 'ROLLBACK_IN_PROGRESS', ['Backup']);
+    await type.onDelete({ ...deleteEvent(T, 'Backup-invented-1234', props, 'Backup') }, h.context());
+  });
+  const event = createEvent(T, props, 'Backup');
+  const response = await type.onCreate(event, h.context({ organizations }));
+  expect(await enabled()).toBe(false);
+  // The provider framework's waiter still runs with what onEvent answered.
+  const ctx = h.context();
+  const complete = await type.isComplete!({ ...event, ...response }, ctx);
+  expect(complete.IsComplete).toBe(true);
+  expect(ctx.log.lines.map(l => l.message)).toContain('nothing to wait for: the request was undone');
+  expect(await enabled()).toBe(false);
+});
+
+test('a Create whose wait ends after its operation rolled back is undone then', async () => {
+  const T = ResourceType.ENABLED_POLICY_TYPE;
+  const type = handlers[T];
+  const props = { RootId: rootId, PolicyType: 'AISERVICES_OPT_OUT_POLICY' };
+  const enabled = async () => (await h.organizations.send(new ListRootsCommand({}))).Roots![0].PolicyTypes!.some(p => p.Type === 'AISERVICES_OPT_OUT_POLICY');
+  await setStack(h, 'CREATE_IN_PROGRESS', ['OptOut']);
+  const event = createEvent(T, props, 'OptOut');
+  const response = await type.onCreate(event, h.context());
+  expect(await enabled()).toBe(true);
+  // The stack fails elsewhere and rolls back while the waiter waits; the rollback's Delete had no physical id.
+  await setStack(h, 'ROLLBACK_COMPLETE', ['OptOut']);
+  let complete = { IsComplete: false };
+  const ctx = h.context();
+  for (let i = 0; i < 50 && !complete.IsComplete; i++) complete = await type.isComplete!({ ...event, ...response }, ctx);
+  expect(complete.IsComplete).toBe(true);
+  expect(ctx.log.lines.map(l => l.message)).toContain('undoing a create the stack\'s rollback abandoned while it waited');
+  let on = true;
+  for (let i = 0; i < 50 && on; i++) on = await enabled();
+  expect(on).toBe(false);
+});
+
+test('a replacing Update CloudFormation abandoned is undone: the OU it made under the new parent is deleted, the old one stays', async () => {
+  const T = ResourceType.ORGANIZATIONAL_UNIT;
+  const ou = handlers[T];
+  const parent = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'NewParent' }))).OrganizationalUnit!.Id!;
+  const before = { Name: 'Mover', ParentId: rootId };
+  const after = { Name: 'Mover', ParentId: parent };
+  const id = (await ou.onCreate(createEvent(T, before, 'Mover'), h.context())).PhysicalResourceId!;
+  await setStack(h, 'UPDATE_IN_PROGRESS', ['Mover']);
+  // Another resource fails while the replacement is being made: the stack rolls back without it.
+  const organizations = raceBefore(h.organizations, 'CreateOrganizationalUnitCommand', () => setStack(h, 'UPDATE_ROLLBACK_IN_PROGRESS', ['Mover']));
+  const ctx = h.context({ organizations });
+  const response = await ou.onUpdate(updateEvent(T, id, after, before, 'Mover'), ctx);
+  expect(response.PhysicalResourceId).not.toBe(id);
+  expect(ctx.log.lines.map(l => l.message)).toContain('undoing a replacement the stack\'s rollback abandoned');
+  const children = (await h.organizations.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parent }))).OrganizationalUnits!;
+  expect(children).toEqual([]);
+  expect((await h.organizations.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: id }))).OrganizationalUnit!.Name).toBe('Mover');
+});
+
 test('an Update of a deployment that goes on is not undone', async () => {
   const T = ResourceType.ORGANIZATIONAL_UNIT;
   const ou = handlers[T];
@@ -156,6 +335,8 @@ test('an Update of a deployment that goes on is not undone', async () => {
 
 describe('the rollback of an adoption puts back what it changed', () => {
   const ADOPTED = 'cdk-organizations:adopted';
+  const OWNER = 'cdk-organizations:owner';
+  const PREVIOUS = 'cdk-organizations:previous-owner';
   // A name other than the one the account was created with: a request of the same name would count as this resource's own.
   const parentOf = async (id: string) => (await h.organizations.send(new ListParentsCommand({ ChildId: id }))).Parents![0].Id;
 
@@ -167,6 +348,7 @@ describe('the rollback of an adoption puts back what it changed', () => {
     const adopted = await runCreate(h, createEvent(ResourceType.ACCOUNT, props, 'Adopted'));
     expect(adopted.PhysicalResourceId).toBe(id);
     expect(await parentOf(id)).toBe(ou);
+    expect((await describeAccount(id)).Name).toBe('declared-rolled-back');
     expect(await tagsOf(h.organizations, id)).toMatchObject({ team: 'new', env: 'prod', outside: 'x', [ADOPTED]: expect.any(String) });
 
     await setStack(h, 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
@@ -174,8 +356,73 @@ describe('the rollback of an adoption puts back what it changed', () => {
     await account.onDelete(deleteEvent(ResourceType.ACCOUNT, id, props, 'Adopted'), ctx);
     expect(ctx.log.lines.map(l => l.message)).toContain('undoing what the adoption changed');
     expect(await parentOf(id)).toBe(rootId);
+    expect((await describeAccount(id)).Name).toBe('handmade-rolled-back');
     expect(await tagsOf(h.organizations, id)).toEqual({ team: 'old', outside: 'x' });
     expect((await describeAccount(id)).State).toBe('ACTIVE');
+  });
+
+  test('a policy made outside the stack, adopted with new content, description, tags and a target: the rollback puts all of it back', async () => {
+    const scp = (action: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: action, Resource: '*' }] });
+    // A content near the SCP size limit: its record takes several tags.
+    const long = JSON.stringify({ Version: '2012-10-17', Statement: Array.from({ length: 40 }, (_, i) => ({ Sid: `S${i}x${i * 7919}`, Effect: 'Deny', Action: `svc${i}:Op${i * 31}`, Resource: '*' })) });
+    const made = await h.organizations.send(new CreatePolicyCommand({
+      Name: 'handmade-guard', Description: 'by hand', Type: 'SERVICE_CONTROL_POLICY', Content: long, Tags: [{ Key: 'team', Value: 'old' }],
+    }));
+    const policyId = made.Policy!.PolicySummary!.Id!;
+    const ou = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'Guarded' }))).OrganizationalUnit!.Id!;
+    const props = { Name: 'handmade-guard', Description: 'declared', Type: 'SERVICE_CONTROL_POLICY', Content: scp('s3:*'), TargetIds: [ou], Tags: [{ Key: 'team', Value: 'new' }] };
+    const T = ResourceType.POLICY;
+    const created = await handlers[T].onCreate(createEvent(T, props, 'Guard'), h.context());
+    expect(created.PhysicalResourceId).toBe(policyId);
+    const tags = await tagsOf(h.organizations, policyId);
+    expect(Object.keys(tags).filter(k => k.startsWith(ADOPTED)).length).toBeGreaterThan(1);
+    expect((await h.organizations.send(new DescribePolicyCommand({ PolicyId: policyId }))).Policy!.Content).toBe(scp('s3:*'));
+
+    await setStack(h, 'UPDATE_ROLLBACK_IN_PROGRESS');
+    const ctx = h.context();
+    await handlers[T].onDelete(deleteEvent(T, policyId, props, 'Guard'), ctx);
+    expect(ctx.log.lines.map(l => l.message)).toContain('undoing what the adoption changed');
+    const after = (await h.organizations.send(new DescribePolicyCommand({ PolicyId: policyId }))).Policy!;
+    expect([after.Content, after.PolicySummary!.Description]).toEqual([long, 'by hand']);
+    expect(await tagsOf(h.organizations, policyId)).toEqual({ team: 'old' });
+    expect((await h.organizations.send(new ListTargetsForPolicyCommand({ PolicyId: policyId }))).Targets).toEqual([]);
+  });
+
+  test('a takeover (a renamed construct) applies the declaration exactly, and its rollback gives the old owner its state back', async () => {
+    const T = ResourceType.POLICY;
+    const scp = (action: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: action, Resource: '*' }] });
+    const v1 = { Name: 'taken-guard', Description: 'v1', Type: 'SERVICE_CONTROL_POLICY', Content: scp('ec2:*'), TargetIds: [], Tags: [{ Key: 'team', Value: 'x' }, { Key: 'env', Value: 'prod' }] };
+    const policyId = (await handlers[T].onCreate(createEvent(T, v1, 'Guard'), h.context())).PhysicalResourceId!;
+    // v2 renames the construct, drops the tag team and changes the content: the new resource takes it over.
+    const v2 = { ...v1, Content: scp('s3:*'), Tags: [{ Key: 'env', Value: 'prod' }] };
+    await setStack(h, 'UPDATE_IN_PROGRESS', ['Guard']);
+    await handlers[T].onCreate(createEvent(T, v2, 'GuardPolicy'), h.context());
+    expect(await tagsOf(h.organizations, policyId)).toMatchObject({ env: 'prod', [OWNER]: ownerId('GuardPolicy'), [PREVIOUS]: ownerId('Guard') });
+    expect(await tagsOf(h.organizations, policyId)).not.toHaveProperty('team');
+
+    // The deployment fails: the rollback deletes the new resource, which gives the policy back as it was.
+    await setStack(h, 'UPDATE_ROLLBACK_IN_PROGRESS', ['Guard']);
+    await handlers[T].onDelete(deleteEvent(T, policyId, v2, 'GuardPolicy'), h.context());
+    const after = (await h.organizations.send(new DescribePolicyCommand({ PolicyId: policyId }))).Policy!;
+    expect(after.Content).toBe(scp('ec2:*'));
+    expect(await tagsOf(h.organizations, policyId)).toEqual({ team: 'x', env: 'prod', [OWNER]: ownerId('Guard') });
+  });
+
+  test('a renamed construct that drops a target of an adopted policy: the old resource\'s removal detaches it, the policy stays', async () => {
+    const T = ResourceType.POLICY;
+    const scp = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'iam:*', Resource: '*' }] });
+    const policyId = (await h.organizations.send(new CreatePolicyCommand({ Name: 'handmade-handover', Description: '', Type: 'SERVICE_CONTROL_POLICY', Content: scp }))).Policy!.PolicySummary!.Id!;
+    const ou = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'HandOver' }))).OrganizationalUnit!.Id!;
+    const v1 = { Name: 'handmade-handover', Description: '', Type: 'SERVICE_CONTROL_POLICY', Content: scp, TargetIds: [ou, rootId], Tags: [] };
+    await setStack(h, 'UPDATE_IN_PROGRESS');
+    await handlers[T].onCreate(createEvent(T, v1, 'Old'), h.context());
+    const v2 = { ...v1, TargetIds: [rootId] };
+    await handlers[T].onCreate(createEvent(T, v2, 'New'), h.context());
+    await setStack(h, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
+    await handlers[T].onDelete(deleteEvent(T, policyId, v1, 'Old'), h.context());
+    const targets = (await h.organizations.send(new ListTargetsForPolicyCommand({ PolicyId: policyId }))).Targets!.map(t => t.TargetId);
+    expect(targets).toEqual([rootId]);
+    expect((await h.organizations.send(new DescribePolicyCommand({ PolicyId: policyId }))).Policy!.PolicySummary!.Name).toBe('handmade-handover');
   });
 
   test('removed later (not a rollback), the adopted account stays where and as the stack left it; only the record goes', async () => {

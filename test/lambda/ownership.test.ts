@@ -613,7 +613,9 @@ describe('a full tag quota', () => {
     const ou = handlers[ResourceType.ORGANIZATIONAL_UNIT];
     const id = (await ou.onCreate(createEvent(ResourceType.ORGANIZATIONAL_UNIT, props, 'A'), h.context())).PhysicalResourceId!;
     await fill(id, 48);
-    await ou.onCreate(createEvent(ResourceType.ORGANIZATIONAL_UNIT, props, 'B'), h.context());
+    // B declares the tags A's OU has (a takeover applies B's declaration exactly: undeclared ones would go).
+    const declared = Array.from({ length: 48 }, (_, i) => ({ Key: `filler-${i}`, Value: 'x' }));
+    await ou.onCreate(createEvent(ResourceType.ORGANIZATIONAL_UNIT, { ...props, Tags: declared }, 'B'), h.context());
     const tags = await tagsOf(h.organizations, id);
     expect(Object.keys(tags)).toHaveLength(50);
     expect([tags[OWNER], tags[PREVIOUS]]).toEqual([ownerId('B'), ownerId('A')]);

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { bornOwned, createEvent, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, updateEvent } from './harness';
 import { parsePolicyProps, policy, sameContent } from '../../lambda/policy';
+import { readAdoptionRecord } from '../../lambda/shared/adoption';
 import { isError, UserError } from '../../lambda/shared/errors';
 import type { HandlerContext } from '../../lambda/shared/types';
 import { ResourceType } from '../../src/private/contract';
@@ -181,10 +182,13 @@ describe('create', () => {
     expect(described.Content).toBe(doc('New'));
     expect(described.PolicySummary!.Description).toBe('deny deletes');
     // Adopted, not claimed: without an owner tag, this resource will never detach or delete it.
-    expect(await tagsOf(id)).toEqual({ owner: 'someone', team: 'core' });
+    const tags = await tagsOf(id);
+    expect(tags).toEqual({ 'owner': 'someone', 'team': 'core', 'cdk-organizations:adopted': expect.any(String) });
+    // What the adoption changes is recorded first, for the rollback of this operation to put back.
+    expect(readAdoptionRecord(new Map(Object.entries(tags)))).toMatchObject({ content: doc('Old'), description: 'old', attached: [ou], tags: { team: null } });
     expect(await targetsOf(id)).toEqual([ou]);
     // Tags (and with them ownership) last, once nothing else can fail.
-    expect(mutatingCalls(h.emulator, since)).toEqual(['UpdatePolicy', 'AttachPolicy', 'TagResource']);
+    expect(mutatingCalls(h.emulator, since)).toEqual(['TagResource', 'UpdatePolicy', 'AttachPolicy', 'TagResource']);
   });
 
   test('adopting a policy that already matches changes nothing', async () => {

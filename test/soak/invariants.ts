@@ -42,6 +42,13 @@ export interface Ledger {
   readonly appAccounts: Map<string, string>;
   /** Accounts left by a failed deploy that created them: they may or may not carry its owner tag. */
   readonly leftByRollback: Set<string>;
+  /**
+   * Policy types of policies declared in a stack other than the organization's. A version that
+   * stops enabling a type and removes such a policy deploys the organization's stack first: its
+   * Delete finds the other stack's policy still attached, so it leaves the type on and lets go of it
+   * (untagged), rather than detach that policy. Such a type, on and owned by nobody, is no orphan.
+   */
+  readonly otherStackTypes: Set<string>;
 }
 
 const show = (value: unknown) => JSON.stringify(value);
@@ -180,8 +187,15 @@ export function declaredViolations(declared: AppSpec, owners: ReadonlyMap<string
   for (const type of new Set(declared.policies.filter(p => p.targets.length > 0).map(p => p.type))) {
     if (snap.policyTypes[type] !== 'ENABLED') drift(`policy type ${type} is ${snap.policyTypes[type] ?? 'not enabled'}, and the app attaches policies of that type`);
   }
+  // A type stays on while a policy of it that is not the app's (made by hand, adopted and left) is
+  // attached: disabling the type would detach it, so the handler keeps it on (and that policy may be
+  // detached later in the same destroy, when an account it was attached to leaves the organization).
+  const keptOn = new Set(Object.values(snap.policies)
+    .filter(p => !p.awsManaged && (ledger.handMade.has(p.id) || ledger.initial.policies[p.id]))
+    .map(p => p.type));
+  const letGo = (type: string) => ledger.otherStackTypes.has(type) && !Object.keys(snap.rootTags).some(k => k.startsWith(`cdk-organizations:policy-type/${type}`));
   for (const [type, status] of Object.entries(snap.policyTypes)) {
-    if (!declaredTypes.has(type as any) && ledger.initial.policyTypes[type] === undefined) orphan(`policy type ${type} is ${status}: the app enabled it and no longer declares it`);
+    if (!declaredTypes.has(type as any) && !keptOn.has(type) && !letGo(type) && ledger.initial.policyTypes[type] === undefined) orphan(`policy type ${type} is ${status}: the app enabled it and no longer declares it`);
   }
   const principals = new Set([...(declared.accounts.length > 0 ? ['account.amazonaws.com'] : []), ...declared.admins.map(d => d.principal)]);
   for (const principal of principals) {

@@ -20,7 +20,7 @@ import { AppSpec, diffSpecs, generate, mutate, Names, ROOT, Rng } from './genera
 import { Ledger, Finding, declaredViolations, duplicates, lossViolations, rollbackViolations, VIOLATION_CLASSES, ViolationClass } from './invariants';
 import { isClosed, organizationsClient, Snapshot, takeSnapshot } from './snapshot';
 import { synthesize } from './synth';
-import { deploy, destroy, RunResult } from '../../local/deployer';
+import { deploy, DeployOptions, destroy, RunResult } from '../../local/deployer';
 import { Emulator, FaultSpec } from '../../local/emulator';
 
 export interface SoakOptions {
@@ -161,6 +161,15 @@ class Lifecycle {
     private readonly workdir: string,
   ) {}
 
+  /** With SOAK_TRACE=1, every stack event and handler log line of the deploys (to find a violation's cause). */
+  private trace(): Pick<DeployOptions, 'onEvent' | 'onLog'> {
+    if (!process.env.SOAK_TRACE) return {};
+    return {
+      onEvent: event => this.log(`    event ${JSON.stringify(event)}`),
+      onLog: (fn, line) => this.log(`    log ${fn}: ${line}`),
+    };
+  }
+
   private log(line: string) {
     this.options.log?.(`[lifecycle ${this.index} seed ${this.seed}] ${line}`);
   }
@@ -190,7 +199,7 @@ class Lifecycle {
   /** Runs the steps of a script instead of drawn ones (a reproduction). */
   async runScript(steps: readonly ScriptStep[]): Promise<void> {
     this.snap = await this.snapshot();
-    this.ledger = { initial: this.snap, handMade: new Set(), removal: new Map(), appAccounts: new Map(), leftByRollback: new Set() };
+    this.ledger = freshLedger(this.snap);
     for (const step of steps) {
       this.step++;
       this.scripted = step;
@@ -206,7 +215,7 @@ class Lifecycle {
 
   async run(): Promise<void> {
     this.snap = await this.snapshot();
-    this.ledger = { initial: this.snap, handMade: new Set(), removal: new Map(), appAccounts: new Map(), leftByRollback: new Set() };
+    this.ledger = freshLedger(this.snap);
     const steps = this.rng.int(this.options.minSteps ?? 3, this.options.maxSteps ?? 6);
     let working = generate(this.rng, this.names);
     const doomFirst = this.rng.chance((this.options.doomProbability ?? 0.35) / 2);
@@ -245,18 +254,20 @@ class Lifecycle {
   }
 
   /**
-   * Accounts a failed deploy created and left (an account cannot be deleted) keep their OU from
-   * being deleted: before a destroy, they are moved to the root by hand, as the library's error
-   * message tells a user to.
+   * Accounts a failed deploy created and left (an account cannot be deleted), and accounts an
+   * earlier version kept (RETAIN) when it stopped declaring them, keep their OU from being deleted:
+   * before a destroy, they are moved to the root by hand, as the library's error message tells a
+   * user to.
    */
   private async moveLeftoversToRoot(declared: AppSpec): Promise<void> {
     const emails = new Set(declared.accounts.map(a => a.email.toLowerCase()));
     this.emulator.setFaults(undefined);
     for (const a of Object.values(this.snap.accounts)) {
-      const leftover = this.ledger.leftByRollback.has(a.id) && !emails.has(a.email.toLowerCase());
+      // Left by a failed deploy, or kept (RETAIN) when an earlier version stopped declaring it.
+      const leftover = (this.ledger.leftByRollback.has(a.id) || this.ledger.appAccounts.has(a.id)) && !emails.has(a.email.toLowerCase());
       if (!leftover || a.parentId === this.snap.rootId || isClosed(a.status)) continue;
       await this.client.send(new MoveAccountCommand({ AccountId: a.id, SourceParentId: a.parentId, DestinationParentId: this.snap.rootId }));
-      this.log(`  moved by hand to the root, before the destroy: account ${a.id} <${a.email}>, left by a failed deploy`);
+      this.log(`  moved by hand to the root, before the destroy: account ${a.id} <${a.email}>, which the app no longer declares`);
     }
     this.snap = await this.snapshot();
   }
@@ -310,6 +321,7 @@ class Lifecycle {
 
   private async deployVersion(attempted: AppSpec, mutations: string[]): Promise<void> {
     const synth = synthesize(attempted, path.join(this.workdir, `l${this.index}-v${++this.version}`));
+    for (const p of [...attempted.policies, ...this.deployed?.policies ?? []]) if (p.stack > 0) this.ledger.otherStackTypes.add(p.type);
     const versionDiff = diffSpecs(this.deployed, attempted);
     const reusesClosedEmail = attempted.accounts.some(a => this.isGoneEmail(a.email));
     this.deploys++;
@@ -321,7 +333,7 @@ class Lifecycle {
       this.emulator.setFaults(faults, faultSeed);
       let result: Outcome;
       try {
-        result = await deploy({ endpoint: this.emulator.endpoint, app: synth.outdir, stacks: [stackName], codeCacheDir: path.join(this.workdir, 'code') });
+        result = await deploy({ endpoint: this.emulator.endpoint, app: synth.outdir, stacks: [stackName], codeCacheDir: path.join(this.workdir, 'code'), ...this.trace() });
       } catch (error) {
         result = { success: false, stacks: [], error: `deploy threw: ${error instanceof Error ? error.message : error}` };
       } finally {
@@ -400,7 +412,7 @@ class Lifecycle {
     this.emulator.setFaults(faults, faultSeed);
     let result: Outcome;
     try {
-      result = await destroy({ endpoint: this.emulator.endpoint, app: outdir, codeCacheDir: path.join(this.workdir, 'code') });
+      result = await destroy({ endpoint: this.emulator.endpoint, app: outdir, codeCacheDir: path.join(this.workdir, 'code'), ...this.trace() });
     } catch (error) {
       result = { success: false, stacks: [], error: `destroy threw: ${error instanceof Error ? error.message : error}` };
     } finally {
@@ -424,6 +436,10 @@ class Lifecycle {
     if (result.success) this.deployedOwners = new Map();
     return result.success;
   }
+}
+
+function freshLedger(initial: Snapshot): Ledger {
+  return { initial, handMade: new Set(), removal: new Map(), appAccounts: new Map(), leftByRollback: new Set(), otherStackTypes: new Set() };
 }
 
 /** Runs a scripted lifecycle (a reproduction) against a fresh emulator; returns its violations. */

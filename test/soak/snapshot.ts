@@ -181,14 +181,16 @@ const show = (value: unknown) => JSON.stringify(value);
  * names the request that made the thing, and only that request's own retries and polls read it,
  * so once it has ended its presence changes nothing a later Delete decides; and a previous owner
  * equal to the owner (a claim from itself) makes a later Delete do what no companion would.
- * Every other ownership tag (owner, a previous owner, the scoped keys on roots, targets and
+ * The record of an adoption or takeover (`cdk-organizations:adopted`, `/<n>`) is read only by the
+ * rollback of the operation that claimed the thing: one left by an operation that ended changes
+ * nothing either (a later Update or removal drops it). Every other ownership tag (owner, a previous owner, the scoped keys on roots, targets and
  * accounts) decides what a later Delete destroys or keeps, and is compared exactly.
  */
 export function comparableTags(tags: Tags): Tags {
   const ownerOf = (key: string) => (key === `${OWNERSHIP_PREFIX}previous-owner` ? tags[`${OWNERSHIP_PREFIX}owner`]
     : key.endsWith('/previous') ? tags[key.slice(0, -'/previous'.length)] : undefined);
   return Object.fromEntries(Object.entries(tags).filter(([k, v]) => !(k.startsWith(OWNERSHIP_PREFIX)
-    && (/^created:\d+:/.test(v) || (ownerOf(k) !== undefined && ownerOf(k) === v)))));
+    && (/^created:\d+:/.test(v) || (ownerOf(k) !== undefined && ownerOf(k) === v) || /^cdk-organizations:adopted(\/\d+)?$/.test(k)))));
 }
 
 /** "tags", or "ownership tags" when only the library's bookkeeping differs. */
@@ -197,6 +199,16 @@ function tagsLabel(a: Tags, b: Tags): string {
 }
 
 /** What differs between two snapshots, one line per difference; closing progress (PENDING_CLOSURE → SUSPENDED) is not a difference. */
+/**
+ * Policy types as they will be once Organizations has applied a pending change: a type being
+ * disabled is off, one being enabled is on (the handlers asked; AWS applies it asynchronously).
+ */
+function settledTypes(types: Readonly<Record<string, string>>): Record<string, string> {
+  const settled: Record<string, string> = {};
+  for (const [type, status] of Object.entries(types)) if (status !== 'PENDING_DISABLE') settled[type] = 'ENABLED';
+  return settled;
+}
+
 export function diffSnapshots(before: Snapshot, after: Snapshot, ignoreAccounts: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = [];
   const label = (s: Snapshot, id: string) => {
@@ -205,7 +217,7 @@ export function diffSnapshots(before: Snapshot, after: Snapshot, ignoreAccounts:
     if (s.accounts[id]) return `account ${id} (${s.accounts[id].email})`;
     return id;
   };
-  if (show(before.policyTypes) !== show(after.policyTypes)) out.push(`root policy types ${show(before.policyTypes)} → ${show(after.policyTypes)}`);
+  if (show(settledTypes(before.policyTypes)) !== show(settledTypes(after.policyTypes))) out.push(`root policy types ${show(before.policyTypes)} → ${show(after.policyTypes)}`);
   if (show(comparableTags(before.rootTags)) !== show(comparableTags(after.rootTags))) out.push(`root ${tagsLabel(before.rootTags, after.rootTags)} ${show(before.rootTags)} → ${show(after.rootTags)}`);
   if (show(before.trustedAccess) !== show(after.trustedAccess)) out.push(`trusted access ${show(before.trustedAccess)} → ${show(after.trustedAccess)}`);
   const admins = (s: Snapshot) => s.delegatedAdmins.filter(d => !ignoreAccounts.has(d.split(' ')[0]));
