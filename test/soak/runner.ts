@@ -236,7 +236,8 @@ class Lifecycle {
     if (this.rng.chance(this.options.destroyProbability ?? 0.5)) {
       // Retained and closed accounts stay where they are, and an OU is deleted only when empty: as a
       // user would, the last version first brings the accounts to the root.
-      if (working.accounts.some(a => a.parent !== ROOT)) {
+      // The version deployed last, not a failed one since, says where the accounts are.
+      if ([...working.accounts, ...this.deployed?.accounts ?? []].some(a => a.parent !== ROOT)) {
         this.step++;
         working = { ...working, accounts: working.accounts.map(a => ({ ...a, parent: ROOT })) };
         await this.deployVersion(working, ['every account to the root, before the destroy']);
