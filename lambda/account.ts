@@ -239,24 +239,26 @@ async function parentOf(accountId: string, ctx: HandlerContext): Promise<string 
 
 /** Moves the account under `parentId` unless it is already there; returns where it is now. */
 async function ensureParent(accountId: string, parentId: string | undefined, ctx: HandlerContext): Promise<string | undefined> {
-  const current = await parentOf(accountId, ctx);
-  if (!parentId || current === parentId) return current;
-  ctx.log('MoveAccount', { accountId, sourceParentId: current, destinationParentId: parentId });
-  try {
-    await retrying(ctx, () => ctx.organizations.send(new MoveAccountCommand({
-      AccountId: accountId, SourceParentId: current, DestinationParentId: parentId,
-    })));
-  } catch (error) {
-    // A concurrent retry of this same request may have moved it already.
-    if (isError(error, 'DuplicateAccountException')) return parentId;
-    if (isError(error, 'DestinationParentNotFoundException', 'InvalidInputException')) {
-      throw new UserError(`Cannot move account ${accountId} to ${parentId}: ${(error as Error).name}${reasonOf(error) ? ` ${reasonOf(error)}` : ''} (${(error as Error).message}). `
-        + `Check ${AccountProps.PARENT_ID}: it must be the root (r-...) or an OU (ou-...-...) of this organization that still exists.`);
+  for (let attempt = 1; ; attempt++) {
+    const current = await parentOf(accountId, ctx);
+    if (!parentId || current === parentId) return current;
+    ctx.log('MoveAccount', { accountId, sourceParentId: current, destinationParentId: parentId });
+    try {
+      await retrying(ctx, () => ctx.organizations.send(new MoveAccountCommand({
+        AccountId: accountId, SourceParentId: current, DestinationParentId: parentId,
+      })));
+      return parentId;
+    } catch (error) {
+      // A concurrent retry of this same request may have moved it already.
+      if (isError(error, 'DuplicateAccountException')) return parentId;
+      if (isError(error, 'DestinationParentNotFoundException', 'InvalidInputException')) {
+        throw new UserError(`Cannot move account ${accountId} to ${parentId}: ${(error as Error).name}${reasonOf(error) ? ` ${reasonOf(error)}` : ''} (${(error as Error).message}). `
+          + `Check ${AccountProps.PARENT_ID}: it must be the root (r-...) or an OU (ou-...-...) of this organization that still exists.`);
+      }
+      // Moved elsewhere between our look and the move (a late request's undo, say): look again.
+      if (!isError(error, 'SourceParentNotFoundException', 'AccountNotFoundException') || attempt >= 3) throw error;
     }
-    // SourceParentNotFoundException: moved elsewhere between our look and the move; the next attempt converges.
-    throw error;
   }
-  return parentId;
 }
 
 /** The id of the organization's root: where an account goes when the declared parent is removed. */

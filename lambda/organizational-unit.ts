@@ -23,6 +23,7 @@ import {
   UpdateOrganizationalUnitCommand,
 } from '@aws-sdk/client-organizations';
 import { listAllPages } from './shared/attachments';
+import { stackOperation } from './shared/cloudformation';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import {
@@ -186,7 +187,15 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
     // children the app declares have moved (it is this resource's own, so that Delete deletes it);
     // on rollback, the old OU is found again by name, still owned by this resource.
     ctx.log('replacing organizational unit: ParentId changed', { ouId: event.PhysicalResourceId, from: old.parentId, to: spec.parentId });
-    return response(await ensureOu(spec, me, ctx), spec);
+    const replaced = response(await ensureOu(spec, me, ctx), spec);
+    // A rollback's Update: the cancelled forward Update may have made its replacement after all (under
+    // the parent this rollback leaves); CloudFormation never learnt it, so it goes as a cancelled Create's would.
+    if ((await stackOperation(event.StackId, ctx)).phase !== 'rollback') return replaced;
+    await undoCancelledCreate({ ...event, RequestType: 'Delete', PhysicalResourceId: `${event.LogicalResourceId}-cancelled-replacement` }, ctx, async () => {
+      const made = await findByName(old, ctx);
+      return made?.Id ? { resourceId: made.Id, keys: OwnershipTags.resource(), what: `${label(old)} (${made.Id})` } : undefined;
+    }, owned => destroyOu(owned.resourceId, old.name, ctx, event));
+    return replaced;
   }
   const ouId = event.PhysicalResourceId;
   const current = await describe(ouId, ctx);

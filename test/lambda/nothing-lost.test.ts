@@ -323,6 +323,26 @@ test('a replacing Update CloudFormation abandoned is undone: the OU it made unde
   expect((await h.organizations.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: id }))).OrganizationalUnit!.Name).toBe('Mover');
 });
 
+test('the rollback\'s Update removes the replacement a cancelled replacing Update made after all (its answer never reached CloudFormation)', async () => {
+  const T = ResourceType.ORGANIZATIONAL_UNIT;
+  const ou = handlers[T];
+  const started = new Date(Date.now() - 1_000);
+  const parent = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'LateParent' }))).OrganizationalUnit!.Id!;
+  const before = { Name: 'LateMover', ParentId: rootId };
+  const after = { Name: 'LateMover', ParentId: parent };
+  const id = (await ou.onCreate(createEvent(T, before, 'LateMover'), h.context())).PhysicalResourceId!;
+  // The forward Update made its replacement, and finished just as the stack started rolling back.
+  await setStack(h, 'UPDATE_IN_PROGRESS', ['LateMover'], started);
+  const replacement = (await ou.onUpdate(updateEvent(T, id, after, before, 'LateMover'), h.context())).PhysicalResourceId!;
+  expect(replacement).not.toBe(id);
+  // The rollback's Update (back to the old parent) knows nothing of it, and removes it.
+  await setStack(h, 'UPDATE_ROLLBACK_IN_PROGRESS', ['LateMover'], started);
+  const back = await ou.onUpdate(updateEvent(T, replacement, before, after, 'LateMover'), h.context());
+  expect(back.PhysicalResourceId).toBe(id);
+  const children = (await h.organizations.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parent }))).OrganizationalUnits!;
+  expect(children).toEqual([]);
+});
+
 test('an Update of a deployment that goes on is not undone', async () => {
   const T = ResourceType.ORGANIZATIONAL_UNIT;
   const ou = handlers[T];
