@@ -236,14 +236,18 @@ class Lifecycle {
     if (this.rng.chance(this.options.destroyProbability ?? 0.5)) {
       // Retained and closed accounts stay where they are, and an OU is deleted only when empty: as a
       // user would, the last version first brings the accounts to the root.
+      let everyAccount = false;
       // The version deployed last, not a failed one since, says where the accounts are.
       if ([...working.accounts, ...this.deployed?.accounts ?? []].some(a => a.parent !== ROOT)) {
         this.step++;
         working = { ...working, accounts: working.accounts.map(a => ({ ...a, parent: ROOT })) };
+        const failed = this.failuresIntended + this.failuresUnintended;
         await this.deployVersion(working, ['every account to the root, before the destroy']);
         if (this.stuck) return;
+        // That version failed and rolled back (it may be one the organization refuses): by hand, then.
+        everyAccount = this.failuresIntended + this.failuresUnintended > failed;
       }
-      await this.moveLeftoversToRoot(working);
+      await this.moveLeftoversToRoot(working, everyAccount);
       this.step++;
       if (!await this.destroyApp()) return;
       if (this.rng.chance(0.4)) {
@@ -260,12 +264,14 @@ class Lifecycle {
    * before a destroy, they are moved to the root by hand, as the library's error message tells a
    * user to.
    */
-  private async moveLeftoversToRoot(declared: AppSpec): Promise<void> {
+  private async moveLeftoversToRoot(declared: AppSpec, everyAccount = false): Promise<void> {
     const emails = new Set(declared.accounts.map(a => a.email.toLowerCase()));
     this.emulator.setFaults(undefined);
     for (const a of Object.values(this.snap.accounts)) {
-      // Left by a failed deploy, or kept (RETAIN) when an earlier version stopped declaring it.
-      const leftover = (this.ledger.leftByRollback.has(a.id) || this.ledger.appAccounts.has(a.id)) && !emails.has(a.email.toLowerCase());
+      // Left by a failed deploy, or kept (RETAIN) when an earlier version stopped declaring it; or any
+      // account in an OU when the version that was to bring them to the root failed.
+      const undeclared = (this.ledger.leftByRollback.has(a.id) || this.ledger.appAccounts.has(a.id)) && !emails.has(a.email.toLowerCase());
+      const leftover = everyAccount || undeclared;
       if (!leftover || a.parentId === this.snap.rootId || isClosed(a.status)) continue;
       await this.client.send(new MoveAccountCommand({ AccountId: a.id, SourceParentId: a.parentId, DestinationParentId: this.snap.rootId }));
       this.log(`  moved by hand to the root, before the destroy: account ${a.id} <${a.email}>, which the app no longer declares`);
