@@ -25,12 +25,11 @@ import {
   ListAccountsCommand,
   ListCreateAccountStatusCommand,
   ListParentsCommand,
-  ListRootsCommand,
   MoveAccountCommand,
   RemoveAccountFromOrganizationCommand,
 } from '@aws-sdk/client-organizations';
 import type { AdoptionRecord } from './shared/adoption';
-import { listAllPages } from './shared/attachments';
+import { listAllPages, organizationRootId } from './shared/attachments';
 import { now, realMs } from './shared/clock';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
@@ -259,12 +258,6 @@ async function ensureParent(accountId: string, parentId: string | undefined, ctx
       if (!isError(error, 'SourceParentNotFoundException', 'AccountNotFoundException') || attempt >= 3) throw error;
     }
   }
-}
-
-/** The id of the organization's root: where an account goes when the declared parent is removed. */
-async function rootId(ctx: HandlerContext): Promise<string | undefined> {
-  const out = await retrying(ctx, () => ctx.organizations.send(new ListRootsCommand({})));
-  return out.Roots?.[0]?.Id;
 }
 
 /** The attributes of the resource, under the contract's names, from the account as it is now. */
@@ -614,7 +607,7 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
   }
 
   // A parent no longer declared means the default again: the root.
-  const desiredParent = spec.parentId ?? (old.parentId ? await rootId(ctx) : undefined);
+  const desiredParent = spec.parentId ?? (old.parentId ? await organizationRootId(ctx) : undefined);
   const parentId = await ensureParent(accountId, desiredParent, ctx);
   if (account.Name !== spec.accountName) await rename(accountId, account.Name, spec.accountName, label, ctx);
   // Compared with the tags the account has now, so a retry or a rollback converges; the same

@@ -11,9 +11,8 @@ import {
   DisableAWSServiceAccessCommand,
   EnableAWSServiceAccessCommand,
   ListAWSServiceAccessForOrganizationCommand,
-  ListRootsCommand,
 } from '@aws-sdk/client-organizations';
-import { listAllPages } from './shared/attachments';
+import { listAllPages, organizationRootId } from './shared/attachments';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
@@ -74,24 +73,13 @@ async function enabledPrincipals(ctx: HandlerContext): Promise<Set<string>> {
   return new Set(enabled.map(s => s.ServicePrincipal ?? ''));
 }
 
-/** The organization's root, which carries the ownership tag; undefined when there is no organization. */
-async function rootId(ctx: HandlerContext): Promise<string | undefined> {
-  try {
-    const out = await withRetry(() => ctx.organizations.send(new ListRootsCommand({})), { deadline: ctx.deadline });
-    return out.Roots?.[0]?.Id;
-  } catch (error) {
-    if (isError(error, 'AWSOrganizationsNotInUseException')) return undefined;
-    throw error;
-  }
-}
-
 /** Where the ownership of trusted access is recorded: a tag on the root. */
 function owned(spec: AwsServiceAccessSpec, root: string): Owned {
   return { resourceId: root, keys: OwnershipTags.trustedAccess(spec.servicePrincipal), what: `trusted access for ${spec.servicePrincipal}` };
 }
 
 async function ownedOnRoot(spec: AwsServiceAccessSpec, ctx: HandlerContext): Promise<Owned> {
-  const root = await rootId(ctx);
+  const root = await organizationRootId(ctx);
   if (!root) throw new Error('ListRoots returned no root');
   return owned(spec, root);
 }
@@ -148,7 +136,7 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
     const spec = () => parseAwsServiceAccessProps(event.ResourceProperties);
     return undoCancelledCreate(event, ctx, async () => ownedOnRoot(spec(), ctx), onRoot => disable(spec(), onRoot, ctx));
   }
-  const root = await rootId(ctx);
+  const root = await organizationRootId(ctx);
   if (!root) return {};
   // The root's tag decides, not the physical id: trusted access is disabled only by the resource that owns it.
   const decision = await settleDelete(owned(id, root), event, ctx);

@@ -17,12 +17,11 @@ import {
   DescribeOrganizationalUnitCommand,
   ListAccountsForParentCommand,
   ListOrganizationalUnitsForParentCommand,
-  ListRootsCommand,
   MoveAccountCommand,
   OrganizationalUnit,
   UpdateOrganizationalUnitCommand,
 } from '@aws-sdk/client-organizations';
-import { listAllPages } from './shared/attachments';
+import { listAllPages, organizationRootId } from './shared/attachments';
 import { stackOperation } from './shared/cloudformation';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
@@ -287,7 +286,7 @@ async function clearLeftovers(ouId: string, accounts: OrgAccount[], ous: Organiz
       continue;
     }
     // Back where a claim took it from (its late Create's undo puts back the rest), or to the root, where new accounts start.
-    const destination = (leftover.kind === 'claimed' ? leftover.parentId : undefined) ?? await rootIdOf(ctx);
+    const destination = (leftover.kind === 'claimed' ? leftover.parentId : undefined) ?? await organizationRootId(ctx);
     ctx.log('MoveAccount', { accountId: account.Id, from: ouId, to: destination, why: 'a cancelled Create left it in the OU being removed' });
     const move = new MoveAccountCommand({ AccountId: account.Id, SourceParentId: ouId, DestinationParentId: destination });
     await withRetry(() => ctx.organizations.send(move),
@@ -296,13 +295,6 @@ async function clearLeftovers(ouId: string, accounts: OrgAccount[], ous: Organiz
     });
   }
   return [keptAccounts, keptOus];
-}
-
-async function rootIdOf(ctx: HandlerContext): Promise<string> {
-  const out = await withRetry(() => ctx.organizations.send(new ListRootsCommand({})), { deadline: ctx.deadline });
-  const id = out.Roots?.[0]?.Id;
-  if (!id) throw new Error('ListRoots returned no root');
-  return id;
 }
 
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {

@@ -5,6 +5,7 @@
  * control policy, which Organizations forbids, and say what to do instead.
  */
 import {
+  ListRootsCommand,
   AttachPolicyCommand,
   DetachPolicyCommand,
   ListPoliciesForTargetCommand,
@@ -55,6 +56,17 @@ export async function listPoliciesForTarget(targetId: string, type: string, ctx:
 }
 
 /** The roots, OUs and accounts the policy is attached to directly. */
+/** The id of the organization's root (a target, and where the ownership of root-level things is tagged); undefined when there is no organization. */
+export async function organizationRootId(ctx: HandlerContext): Promise<string | undefined> {
+  try {
+    const out = await withRetry(() => ctx.organizations.send(new ListRootsCommand({})), { deadline: ctx.deadline });
+    return out.Roots?.[0]?.Id;
+  } catch (error) {
+    if (isError(error, 'AWSOrganizationsNotInUseException')) return undefined;
+    throw error;
+  }
+}
+
 export async function listTargetsForPolicy(policyId: string, ctx: HandlerContext): Promise<PolicyTargetSummary[]> {
   return listAllPages(async token => {
     const page = await withRetry(() => ctx.organizations.send(new ListTargetsForPolicyCommand({
