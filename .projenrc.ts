@@ -75,6 +75,18 @@ project.eslint?.addRules({
   }],
 });
 
+// One way to call AWS from a handler (lambda/shared/call.ts): retried within the deadline, mutating calls logged.
+project.eslint?.addOverride({
+  files: ['lambda/**/*.ts'],
+  excludedFiles: ['lambda/shared/call.ts'],
+  rules: {
+    'no-restricted-syntax': ['error', {
+      selector: "CallExpression[callee.property.name='send']",
+      message: 'Call AWS through call() or callAllPages() of lambda/shared/call.ts: they retry within the deadline and log every mutating call.',
+    }],
+  },
+});
+
 for (const pattern of ['/lambda/', '/local/', '/examples/', '/bench/', '/.ci/', '/cdk.out/', '/test-reports/']) {
   project.addPackageIgnore(pattern);
 }

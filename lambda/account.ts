@@ -22,6 +22,9 @@ import {
   DescribeAccountCommand,
   DescribeCreateAccountStatusCommand,
   DescribeOrganizationCommand,
+  DisableAWSServiceAccessCommand,
+  EnableAWSServiceAccessCommand,
+  ListAWSServiceAccessForOrganizationCommand,
   ListAccountsCommand,
   ListCreateAccountStatusCommand,
   ListParentsCommand,
@@ -29,13 +32,14 @@ import {
   RemoveAccountFromOrganizationCommand,
 } from '@aws-sdk/client-organizations';
 import type { AdoptionRecord } from './shared/adoption';
-import { listAllPages, organizationRootId } from './shared/attachments';
+import { organizationRootId } from './shared/attachments';
+import { call, callAllPages } from './shared/call';
 import { now, realMs } from './shared/clock';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import { assertNoOwnershipKeys, bornTags, Claim, ClaimPlan, claimRecorded, OwnershipTags, ownerOf, ownershipIn, planClaim, settleDelete, syncTagsAndClaim, undoCancelledCreate } from './shared/ownership';
 import { booleanProperty, numberProperty, optionalString, requiredString, tagList } from './shared/properties';
-import { RETRYABLE_ERRORS, withRetry } from './shared/retry';
+import { RETRYABLE_ERRORS } from './shared/retry';
 import { applyTagChanges, listTags } from './shared/tags';
 import type {
   CreateEvent,
@@ -204,35 +208,24 @@ function isCreateRefusedForNow(error: unknown): boolean {
   return isError(error, 'ConstraintViolationException') && reasonOf(error) === 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED';
 }
 
-/** Every API call: retried on throttling and concurrent modification until this invocation's deadline. */
-function retrying<T>(ctx: HandlerContext, call: () => Promise<T>): Promise<T> {
-  return withRetry(call, { deadline: ctx.deadline });
-}
-
 const sameEmail = (a: string | undefined, b: string) => (a ?? '').toLowerCase() === b.toLowerCase();
 
 async function findAccountByEmail(email: string, ctx: HandlerContext): Promise<OrgAccount | undefined> {
-  const accounts = await listAllPages(async token => {
-    const page = await retrying(ctx, () => ctx.organizations.send(new ListAccountsCommand({ NextToken: token })));
-    return { items: page.Accounts, next: page.NextToken };
-  });
+  const accounts = await callAllPages(ctx, 'organizations', token => new ListAccountsCommand({ NextToken: token }), page => page.Accounts);
   return accounts.find(a => sameEmail(a.Email, email));
 }
 
 async function listCreateStatuses(state: CreateAccountState, ctx: HandlerContext): Promise<CreateAccountStatus[]> {
-  return listAllPages(async token => {
-    const page = await retrying(ctx, () => ctx.organizations.send(new ListCreateAccountStatusCommand({ States: [state], NextToken: token })));
-    return { items: page.CreateAccountStatuses, next: page.NextToken };
-  });
+  return callAllPages(ctx, 'organizations', token => new ListCreateAccountStatusCommand({ States: [state], NextToken: token }), page => page.CreateAccountStatuses);
 }
 
 async function describeAccount(accountId: string, ctx: HandlerContext): Promise<OrgAccount> {
-  const out = await retrying(ctx, () => ctx.organizations.send(new DescribeAccountCommand({ AccountId: accountId })));
+  const out = await call(ctx, 'organizations', new DescribeAccountCommand({ AccountId: accountId }));
   return out.Account ?? {};
 }
 
 async function parentOf(accountId: string, ctx: HandlerContext): Promise<string | undefined> {
-  const out = await retrying(ctx, () => ctx.organizations.send(new ListParentsCommand({ ChildId: accountId })));
+  const out = await call(ctx, 'organizations', new ListParentsCommand({ ChildId: accountId }));
   return out.Parents?.[0]?.Id;
 }
 
@@ -241,11 +234,10 @@ async function ensureParent(accountId: string, parentId: string | undefined, ctx
   for (let attempt = 1; ; attempt++) {
     const current = await parentOf(accountId, ctx);
     if (!parentId || current === parentId) return current;
-    ctx.log('MoveAccount', { accountId, sourceParentId: current, destinationParentId: parentId });
     try {
-      await retrying(ctx, () => ctx.organizations.send(new MoveAccountCommand({
+      await call(ctx, 'organizations', new MoveAccountCommand({
         AccountId: accountId, SourceParentId: current, DestinationParentId: parentId,
-      })));
+      }));
       return parentId;
     } catch (error) {
       // A concurrent retry of this same request may have moved it already.
@@ -274,18 +266,49 @@ async function attributes(accountId: string, parentId: string | undefined, ctx: 
   };
 }
 
+/** Account Management's service principal: renaming a member account needs its trusted access. */
+const ACCOUNT_MANAGEMENT = 'account.amazonaws.com';
+
+/** PutAccountName, addressed as Account Management wants: no AccountId for the management account itself. */
+async function putAccountName(accountId: string, from: string | undefined, to: string, ctx: HandlerContext, why?: string): Promise<void> {
+  const organization = await call(ctx, 'organizations', new DescribeOrganizationCommand({}));
+  const target = organization.Organization?.MasterAccountId === accountId ? undefined : accountId;
+  await call(ctx, 'account', new PutAccountNameCommand({ AccountId: target, AccountName: to }), { log: { accountId, from, why } });
+}
+
 /** Renames the account with Account Management's PutAccountName (the management account names itself). */
 async function rename(accountId: string, from: string | undefined, to: string, label: string, ctx: HandlerContext): Promise<void> {
-  ctx.log('PutAccountName', { accountId, from, to });
-  const organization = await retrying(ctx, () => ctx.organizations.send(new DescribeOrganizationCommand({})));
-  const target = organization.Organization?.MasterAccountId === accountId ? undefined : accountId;
   try {
-    await retrying(ctx, () => ctx.account.send(new PutAccountNameCommand({ AccountId: target, AccountName: to })));
+    await putAccountName(accountId, from, to, ctx);
   } catch (error) {
     if (!isError(error, 'AccessDeniedException')) throw error;
     throw new UserError(`${label}: PutAccountName (Account Management API) was denied renaming "${from}" to "${to}": `
-      + 'renaming a member account needs all features and trusted access for account.amazonaws.com (enable that service access in this organization), '
+      + `renaming a member account needs all features and trusted access for ${ACCOUNT_MANAGEMENT} (enable that service access in this organization), `
       + `and the provider role needs account:PutAccountName. ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Puts back the name a claim changed. A rollback may have disabled trusted access for Account
+ * Management (its deploy enabled it) before an abandoned request's rename landed: the undo then
+ * enables it for the one call and disables it again, so both end as they were before the deploy.
+ */
+async function restoreName(accountId: string, name: string, ctx: HandlerContext): Promise<void> {
+  try {
+    await putAccountName(accountId, undefined, name, ctx, 'undo of a claim');
+    return;
+  } catch (error) {
+    if (!isError(error, 'AccessDeniedException')) throw error;
+    const enabled = await callAllPages(ctx, 'organizations', token => new ListAWSServiceAccessForOrganizationCommand({ NextToken: token }),
+      page => page.EnabledServicePrincipals);
+    if (enabled.some(p => p.ServicePrincipal === ACCOUNT_MANAGEMENT)) throw error;
+  }
+  const why = `the undo of a claim renames the account, and trusted access for ${ACCOUNT_MANAGEMENT} is off (the rollback disabled it): on for this rename only`;
+  await call(ctx, 'organizations', new EnableAWSServiceAccessCommand({ ServicePrincipal: ACCOUNT_MANAGEMENT }), { log: { why } });
+  try {
+    await putAccountName(accountId, undefined, name, ctx, 'undo of a claim');
+  } finally {
+    await call(ctx, 'organizations', new DisableAWSServiceAccessCommand({ ServicePrincipal: ACCOUNT_MANAGEMENT }), { log: { why } });
   }
 }
 
@@ -403,17 +426,16 @@ async function settleExisting(spec: AccountSpec, me: string, startedAt: number, 
 const SUBMIT_PATIENCE_MS = 30_000;
 
 async function submitCreate(spec: AccountSpec, me: string, ctx: HandlerContext, poll: boolean): Promise<CreateProgress> {
-  ctx.log('CreateAccount', { accountName: spec.accountName });
   try {
     // In a poll, one cheap attempt: a refusal is retried by the next poll, not by sleeping here.
-    const out = await withRetry(() => ctx.organizations.send(new CreateAccountCommand({
+    const out = await call(ctx, 'organizations', new CreateAccountCommand({
       Email: spec.email,
       AccountName: spec.accountName,
       RoleName: spec.roleName,
       IamUserAccessToBilling: spec.iamUserAccessToBilling,
       // Born owned: a retry recognises its own account, and Delete may remove or close it.
       Tags: [...spec.tags, ...bornTags(me, ctx)],
-    })), { deadline: Math.min(ctx.deadline, now() + realMs(poll ? 1_000 : SUBMIT_PATIENCE_MS)) });
+    }), { deadline: Math.min(ctx.deadline, now() + realMs(poll ? 1_000 : SUBMIT_PATIENCE_MS)) });
     const requestId = out.CreateAccountStatus?.Id;
     ctx.log('CreateAccount accepted', { requestId });
     return { kind: 'waiting', requestId };
@@ -492,7 +514,7 @@ async function pollCreate(spec: AccountSpec, me: string, data: Record<string, st
   if (requestId) {
     let status: CreateAccountStatus | undefined;
     try {
-      const out = await retrying(ctx, () => ctx.organizations.send(new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: requestId })));
+      const out = await call(ctx, 'organizations', new DescribeCreateAccountStatusCommand({ CreateAccountRequestId: requestId }));
       status = out.CreateAccountStatus;
     } catch (error) {
       if (!isError(error, 'CreateAccountStatusNotFoundException')) throw error;
@@ -627,9 +649,8 @@ async function tryClose(accountId: string, ctx: HandlerContext): Promise<boolean
   }
   const state = account.State ?? account.Status;
   if (state === 'PENDING_CLOSURE' || state === 'SUSPENDED' || state === 'CLOSED') return true;
-  ctx.log('CloseAccount', { accountId });
   try {
-    await retrying(ctx, () => ctx.organizations.send(new CloseAccountCommand({ AccountId: accountId })));
+    await call(ctx, 'organizations', new CloseAccountCommand({ AccountId: accountId }));
     return true;
   } catch (error) {
     if (isError(error, 'AccountAlreadyClosedException', 'AccountNotFoundException')) return true;
@@ -644,7 +665,7 @@ async function tryClose(accountId: string, ctx: HandlerContext): Promise<boolean
 /** Puts back where an adopted or taken-over account was, and its name (the record's tags are the caller's). */
 async function restoreClaimed(accountId: string, record: AdoptionRecord, ctx: HandlerContext): Promise<void> {
   if (record.parentId) await ensureParent(accountId, record.parentId, ctx);
-  if (record.name !== undefined) await rename(accountId, undefined, record.name, `Account ${accountId}`, ctx);
+  if (record.name !== undefined) await restoreName(accountId, record.name, ctx);
 }
 
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
@@ -668,9 +689,8 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
     return {};
   }
   if (removal === AccountRemovalAction.REMOVE_FROM_ORGANIZATION) {
-    ctx.log('RemoveAccountFromOrganization', { accountId });
     try {
-      await retrying(ctx, () => ctx.organizations.send(new RemoveAccountFromOrganizationCommand({ AccountId: accountId })));
+      await call(ctx, 'organizations', new RemoveAccountFromOrganizationCommand({ AccountId: accountId }));
     } catch (error) {
       if (isError(error, 'AccountNotFoundException')) return {};
       if (isError(error, 'ConstraintViolationException')) throw new UserError(removeConstraintMessage(accountId, reasonOf(error), (error as Error).message));

@@ -12,12 +12,12 @@ import {
   EnableAWSServiceAccessCommand,
   ListAWSServiceAccessForOrganizationCommand,
 } from '@aws-sdk/client-organizations';
-import { listAllPages, organizationRootId } from './shared/attachments';
+import { organizationRootId } from './shared/attachments';
+import { call, callAllPages } from './shared/call';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
-import { withRetry } from './shared/retry';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
 import { ADOPTED_SUFFIX, AwsServiceAccessProps } from '../src/private/contract';
 
@@ -65,11 +65,7 @@ function accessError(error: unknown, spec: AwsServiceAccessSpec, action: 'enable
 }
 
 async function enabledPrincipals(ctx: HandlerContext): Promise<Set<string>> {
-  const enabled = await listAllPages(async token => {
-    const page = await withRetry(() => ctx.organizations.send(new ListAWSServiceAccessForOrganizationCommand({ NextToken: token })),
-      { deadline: ctx.deadline });
-    return { items: page.EnabledServicePrincipals, next: page.NextToken };
-  });
+  const enabled = await callAllPages(ctx, 'organizations', token => new ListAWSServiceAccessForOrganizationCommand({ NextToken: token }), page => page.EnabledServicePrincipals);
   return new Set(enabled.map(s => s.ServicePrincipal ?? ''));
 }
 
@@ -85,10 +81,8 @@ async function ownedOnRoot(spec: AwsServiceAccessSpec, ctx: HandlerContext): Pro
 }
 
 async function enable(spec: AwsServiceAccessSpec, ctx: HandlerContext): Promise<void> {
-  ctx.log('EnableAWSServiceAccess', { servicePrincipal: spec.servicePrincipal });
   try {
-    await withRetry(() => ctx.organizations.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: spec.servicePrincipal })),
-      { deadline: ctx.deadline });
+    await call(ctx, 'organizations', new EnableAWSServiceAccessCommand({ ServicePrincipal: spec.servicePrincipal }));
   } catch (error) {
     throw accessError(error, spec, 'enable');
   }
@@ -148,9 +142,7 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
 async function disable(id: AwsServiceAccessSpec, onRoot: Owned, ctx: HandlerContext): Promise<void> {
   try {
     if ((await enabledPrincipals(ctx)).has(id.servicePrincipal)) {
-      ctx.log('DisableAWSServiceAccess', { servicePrincipal: id.servicePrincipal });
-      await withRetry(() => ctx.organizations.send(new DisableAWSServiceAccessCommand({ ServicePrincipal: id.servicePrincipal })),
-        { deadline: ctx.deadline });
+      await call(ctx, 'organizations', new DisableAWSServiceAccessCommand({ ServicePrincipal: id.servicePrincipal }));
     }
   } catch (error) {
     if (isError(error, 'AWSOrganizationsNotInUseException')) return;

@@ -16,12 +16,11 @@ import {
   ListDelegatedAdministratorsCommand,
   RegisterDelegatedAdministratorCommand,
 } from '@aws-sdk/client-organizations';
-import { listAllPages } from './shared/attachments';
+import { call, callAllPages } from './shared/call';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
-import { withRetry } from './shared/retry';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
 import { DelegatedAdministratorProps, ID_SEPARATOR, IdPattern } from '../src/private/contract';
 
@@ -80,11 +79,7 @@ function unknownPrincipalMessage(spec: DelegatedAdministratorSpec, detail: strin
 /** Whether trusted access is enabled for the principal; undefined when that cannot be read. */
 async function trustedAccessEnabled(servicePrincipal: string, ctx: HandlerContext): Promise<boolean | undefined> {
   try {
-    const enabled = await listAllPages(async token => {
-      const page = await withRetry(() => ctx.organizations.send(new ListAWSServiceAccessForOrganizationCommand({ NextToken: token })),
-        { deadline: ctx.deadline });
-      return { items: page.EnabledServicePrincipals, next: page.NextToken };
-    });
+    const enabled = await callAllPages(ctx, 'organizations', token => new ListAWSServiceAccessForOrganizationCommand({ NextToken: token }), page => page.EnabledServicePrincipals);
     return enabled.some(s => s.ServicePrincipal === servicePrincipal);
   } catch {
     return undefined;
@@ -94,12 +89,9 @@ async function trustedAccessEnabled(servicePrincipal: string, ctx: HandlerContex
 /** The delegated administrators of the service; undefined when Organizations does not say (for example without trusted access). */
 async function administrators(servicePrincipal: string, ctx: HandlerContext): Promise<Array<{ Id?: string; Name?: string }> | undefined> {
   try {
-    return await listAllPages(async token => {
-      const page = await withRetry(() => ctx.organizations.send(new ListDelegatedAdministratorsCommand({
-        ServicePrincipal: servicePrincipal, NextToken: token,
-      })), { deadline: ctx.deadline });
-      return { items: page.DelegatedAdministrators, next: page.NextToken };
-    });
+    return await callAllPages(ctx, 'organizations', token => new ListDelegatedAdministratorsCommand({
+      ServicePrincipal: servicePrincipal, NextToken: token,
+    }), page => page.DelegatedAdministrators);
   } catch {
     return undefined;
   }
@@ -154,7 +146,7 @@ function managementAccountMessage(spec: DelegatedAdministratorSpec): string {
  * resource's own (a retry), another resource's (taken over), or nobody's (adopted: kept at removal).
  */
 async function register(spec: DelegatedAdministratorSpec, me: string, ctx: HandlerContext, confirm = false): Promise<OnEventResponse> {
-  const org = await withRetry(() => ctx.organizations.send(new DescribeOrganizationCommand({})), { deadline: ctx.deadline });
+  const org = await call(ctx, 'organizations', new DescribeOrganizationCommand({}));
   if (org.Organization?.MasterAccountId === spec.accountId) throw new UserError(managementAccountMessage(spec));
   const registered = (await administrators(spec.servicePrincipal, ctx))?.some(a => a.Id === spec.accountId) ?? false;
   let created = false;
@@ -165,11 +157,10 @@ async function register(spec: DelegatedAdministratorSpec, me: string, ctx: Handl
       if (isError(error, 'TargetNotFoundException')) return undefined;
       throw error;
     });
-    ctx.log('RegisterDelegatedAdministrator', { accountId: spec.accountId, servicePrincipal: spec.servicePrincipal });
     try {
-      await withRetry(() => ctx.organizations.send(new RegisterDelegatedAdministratorCommand({
+      await call(ctx, 'organizations', new RegisterDelegatedAdministratorCommand({
         AccountId: spec.accountId, ServicePrincipal: spec.servicePrincipal,
-      })), { deadline: ctx.deadline });
+      }));
       created = true;
     } catch (error) {
       // Registered in between, by someone else: found, not made.
@@ -204,11 +195,10 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
   // Only a registration this resource owns is deregistered: the account's tag decides.
   const decision = await settleDelete(owned(spec), event, ctx);
   if (decision.kind !== 'destroy') return {};
-  ctx.log('DeregisterDelegatedAdministrator', { accountId: spec.accountId, servicePrincipal: spec.servicePrincipal });
   try {
-    await withRetry(() => ctx.organizations.send(new DeregisterDelegatedAdministratorCommand({
+    await call(ctx, 'organizations', new DeregisterDelegatedAdministratorCommand({
       AccountId: spec.accountId, ServicePrincipal: spec.servicePrincipal,
-    })), { deadline: ctx.deadline });
+    }));
   } catch (error) {
     if (isError(error, 'AccountNotFoundException', 'AWSOrganizationsNotInUseException')) return {};
     if (!isError(error, 'AccountNotRegisteredException')) throw error;

@@ -11,13 +11,13 @@
  * change, so that policies of the type can be attached as soon as this resource is complete.
  */
 import { DisablePolicyTypeCommand, EnablePolicyTypeCommand, ListPoliciesCommand, ListRootsCommand, PolicyType, Root } from '@aws-sdk/client-organizations';
-import { listAllPages, listTargetsForPolicy } from './shared/attachments';
+import { listTargetsForPolicy } from './shared/attachments';
+import { call, callAllPages } from './shared/call';
 import { stackOperation } from './shared/cloudformation';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
-import { withRetry } from './shared/retry';
 import type {
   CreateEvent,
   DeleteEvent,
@@ -100,10 +100,7 @@ function enableError(error: unknown, spec: EnabledPolicyTypeSpec): unknown {
 }
 
 async function findRoot(rootId: string, ctx: HandlerContext): Promise<Root | undefined> {
-  const roots = await listAllPages(async token => {
-    const page = await withRetry(() => ctx.organizations.send(new ListRootsCommand({ NextToken: token })), { deadline: ctx.deadline });
-    return { items: page.Roots, next: page.NextToken };
-  });
+  const roots = await callAllPages(ctx, 'organizations', token => new ListRootsCommand({ NextToken: token }), page => page.Roots);
   return roots.find(r => r.Id === rootId);
 }
 
@@ -118,10 +115,8 @@ async function statusOf(spec: EnabledPolicyTypeSpec, ctx: HandlerContext): Promi
 
 /** `EnablePolicyType`; returns false when the type turned out to be enabled already. */
 async function enable(spec: EnabledPolicyTypeSpec, ctx: HandlerContext): Promise<boolean> {
-  ctx.log('EnablePolicyType', { rootId: spec.rootId, policyType: spec.policyType });
   try {
-    await withRetry(() => ctx.organizations.send(new EnablePolicyTypeCommand({ RootId: spec.rootId, PolicyType: spec.policyType as PolicyType })),
-      { deadline: ctx.deadline, also: CHANGES_IN_PROGRESS });
+    await call(ctx, 'organizations', new EnablePolicyTypeCommand({ RootId: spec.rootId, PolicyType: spec.policyType as PolicyType }), { also: CHANGES_IN_PROGRESS });
     return true;
   } catch (error) {
     if (isError(error, 'PolicyTypeAlreadyEnabledException')) return false;
@@ -167,11 +162,7 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
 
 /** The customer-managed policies of `policyType` attached to any root, OU or account. */
 async function attachedPoliciesOfType(policyType: string, ctx: HandlerContext): Promise<string[]> {
-  const policies = await listAllPages(async token => {
-    const page = await withRetry(() => ctx.organizations.send(new ListPoliciesCommand({ Filter: policyType as PolicyType, NextToken: token })),
-      { deadline: ctx.deadline });
-    return { items: page.Policies, next: page.NextToken };
-  });
+  const policies = await callAllPages(ctx, 'organizations', token => new ListPoliciesCommand({ Filter: policyType as PolicyType, NextToken: token }), page => page.Policies);
   const attached: string[] = [];
   for (const policy of policies.filter(p => !p.AwsManaged && p.Id)) {
     try {
@@ -213,11 +204,9 @@ async function disable(id: EnabledPolicyTypeSpec, ctx: HandlerContext): Promise<
     await forget(owned(id), ctx);
     return;
   }
-  ctx.log('DisablePolicyType', { rootId: id.rootId, policyType: id.policyType });
   try {
     // Policies of the type that are still attached are detached by Organizations itself.
-    await withRetry(() => ctx.organizations.send(new DisablePolicyTypeCommand({ RootId: id.rootId, PolicyType: id.policyType as PolicyType })),
-      { deadline: ctx.deadline, also: CHANGES_IN_PROGRESS });
+    await call(ctx, 'organizations', new DisablePolicyTypeCommand({ RootId: id.rootId, PolicyType: id.policyType as PolicyType }), { also: CHANGES_IN_PROGRESS });
   } catch (error) {
     if (isError(error, 'RootNotFoundException', 'AWSOrganizationsNotInUseException')) return;
     if (!isError(error, 'PolicyTypeNotEnabledException')) throw error;

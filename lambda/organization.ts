@@ -26,12 +26,11 @@ import {
   OrganizationFeatureSet,
   Root,
 } from '@aws-sdk/client-organizations';
-import { listAllPages } from './shared/attachments';
+import { call, callAllPages } from './shared/call';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import { assertNoOwnershipKeys, Owned, OwnershipTags, ownerOf, settleDelete, syncTagsAndClaim, undoCancelledCreate } from './shared/ownership';
 import { booleanProperty, optionalString, tagList } from './shared/properties';
-import { withRetry } from './shared/retry';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
 import { FeatureSet, FeatureSetName, OrganizationAttrs, OrganizationProps, WireTag } from '../src/private/contract';
 
@@ -60,7 +59,7 @@ export function parseOrganizationProps(props: Properties): OrganizationSpec {
 /** The organization the caller belongs to, or undefined when the caller's account is in none. */
 async function describeOrganization(ctx: HandlerContext): Promise<Org | undefined> {
   try {
-    const out = await withRetry(() => ctx.organizations.send(new DescribeOrganizationCommand({})), { deadline: ctx.deadline });
+    const out = await call(ctx, 'organizations', new DescribeOrganizationCommand({}));
     return out.Organization;
   } catch (error) {
     if (isError(error, 'AWSOrganizationsNotInUseException')) return undefined;
@@ -73,7 +72,7 @@ async function describeOrganization(ctx: HandlerContext): Promise<Org | undefine
  * answers for the calling account, so no STS client is needed; the access key decides, as in AWS.
  */
 async function callerAccountId(ctx: HandlerContext): Promise<string> {
-  const out = await withRetry(() => ctx.account.send(new GetAccountInformationCommand({})), { deadline: ctx.deadline });
+  const out = await call(ctx, 'account', new GetAccountInformationCommand({}));
   if (!out.AccountId) throw new Error('GetAccountInformation returned no AccountId');
   return out.AccountId;
 }
@@ -106,22 +105,16 @@ async function invitedMembers(org: Org, ctx: HandlerContext): Promise<OrgAccount
 }
 
 async function listAccounts(ctx: HandlerContext): Promise<OrgAccount[]> {
-  return listAllPages(async token => {
-    const page = await withRetry(() => ctx.organizations.send(new ListAccountsCommand({ NextToken: token })), { deadline: ctx.deadline });
-    return { items: page.Accounts, next: page.NextToken };
-  });
+  return callAllPages(ctx, 'organizations', token => new ListAccountsCommand({ NextToken: token }), page => page.Accounts);
 }
 
 const describeAccount = (a: OrgAccount) => `${a.Id}${a.Name ? ` "${a.Name}"` : ''}`;
 
 /** The "enable all features" handshake in progress (REQUESTED or OPEN), if any. */
 async function openEnableAllFeaturesHandshake(ctx: HandlerContext): Promise<Handshake | undefined> {
-  const handshakes = await listAllPages(async token => {
-    const page = await withRetry(() => ctx.organizations.send(new ListHandshakesForOrganizationCommand({
-      Filter: { ActionType: 'ENABLE_ALL_FEATURES' }, NextToken: token,
-    })), { deadline: ctx.deadline });
-    return { items: page.Handshakes, next: page.NextToken };
-  });
+  const handshakes = await callAllPages(ctx, 'organizations', token => new ListHandshakesForOrganizationCommand({
+    Filter: { ActionType: 'ENABLE_ALL_FEATURES' }, NextToken: token,
+  }), page => page.Handshakes);
   // The request of the management account, not the per-member child handshakes it generates.
   return handshakes.find(h => h.Action === 'ENABLE_ALL_FEATURES' && (h.State === 'REQUESTED' || h.State === 'OPEN')
     && !h.Resources?.some(r => r.Type === 'PARENT_HANDSHAKE'));
@@ -148,9 +141,8 @@ export function pendingApprovalMessage(org: Org, handshake: Handshake, invited: 
 async function enableAllFeatures(org: Org, ctx: HandlerContext): Promise<Org> {
   let handshake = await openEnableAllFeaturesHandshake(ctx);
   if (!handshake) {
-    ctx.log('EnableAllFeatures', { organizationId: org.Id });
     try {
-      const out = await withRetry(() => ctx.organizations.send(new EnableAllFeaturesCommand({})), { deadline: ctx.deadline });
+      const out = await call(ctx, 'organizations', new EnableAllFeaturesCommand({}));
       handshake = out.Handshake ?? {};
     } catch (error) {
       if (isError(error, 'HandshakeConstraintViolationException') && reasonOf(error) === 'ORGANIZATION_ALREADY_HAS_ALL_FEATURES') {
@@ -168,9 +160,8 @@ async function enableAllFeatures(org: Org, ctx: HandlerContext): Promise<Org> {
   ctx.log('enable all features handshake', { organizationId: org.Id, handshakeId: handshake.Id, state: handshake.State });
   if (handshake.State === 'OPEN') {
     // Every invited account has approved (or there are none): the management account finalizes.
-    ctx.log('AcceptHandshake', { handshakeId: handshake.Id, why: 'finalize enable all features' });
     try {
-      await withRetry(() => ctx.organizations.send(new AcceptHandshakeCommand({ HandshakeId: handshake.Id })), { deadline: ctx.deadline });
+      await call(ctx, 'organizations', new AcceptHandshakeCommand({ HandshakeId: handshake.Id }), { log: { why: 'finalize enable all features' } });
     } catch (error) {
       if (!isError(error, 'HandshakeAlreadyInStateException')) throw error;
     }
@@ -194,11 +185,10 @@ async function reconcileFeatureSet(org: Org, spec: OrganizationSpec, logicalId: 
 async function ensureOrganization(spec: OrganizationSpec, logicalId: string, ctx: HandlerContext): Promise<{ org: Org; created: boolean }> {
   let org = await describeOrganization(ctx);
   if (!org) {
-    ctx.log('CreateOrganization', { featureSet: spec.featureSet });
     try {
-      const out = await withRetry(() => ctx.organizations.send(new CreateOrganizationCommand({
+      const out = await call(ctx, 'organizations', new CreateOrganizationCommand({
         FeatureSet: spec.featureSet as OrganizationFeatureSet,
-      })), { deadline: ctx.deadline });
+      }));
       if (out.Organization) return { org: out.Organization, created: true };
     } catch (error) {
       // Created in between by a concurrent retry of this request: adopt it below like any existing one.
@@ -222,7 +212,7 @@ function createError(error: unknown): unknown {
 }
 
 async function rootOf(ctx: HandlerContext): Promise<Root> {
-  const out = await withRetry(() => ctx.organizations.send(new ListRootsCommand({})), { deadline: ctx.deadline });
+  const out = await call(ctx, 'organizations', new ListRootsCommand({}));
   // An organization has exactly one root.
   return out.Roots?.[0] ?? {};
 }
@@ -312,9 +302,8 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
     if (members.length > 0) throw new UserError(notEmptyMessage(org, members));
   };
   await refuseIfMembers();
-  ctx.log('DeleteOrganization', { organizationId });
   try {
-    await withRetry(() => ctx.organizations.send(new DeleteOrganizationCommand({})), { deadline: ctx.deadline });
+    await call(ctx, 'organizations', new DeleteOrganizationCommand({}));
   } catch (error) {
     if (isError(error, 'AWSOrganizationsNotInUseException')) return {};
     // An account joined between our look and the delete.

@@ -21,7 +21,8 @@ import {
   OrganizationalUnit,
   UpdateOrganizationalUnitCommand,
 } from '@aws-sdk/client-organizations';
-import { listAllPages, organizationRootId } from './shared/attachments';
+import { organizationRootId } from './shared/attachments';
+import { call, callAllPages } from './shared/call';
 import { stackOperation } from './shared/cloudformation';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
@@ -30,7 +31,6 @@ import {
   syncTagsAndClaim, undoCancelledCreate,
 } from './shared/ownership';
 import { optionalString, requiredString, tagList } from './shared/properties';
-import { withRetry } from './shared/retry';
 import { listTags } from './shared/tags';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
 import { MAX_TAGS_PER_RESOURCE, OrganizationalUnitAttrs, OrganizationalUnitProps, OWNERSHIP_TAGS_PER_RESOURCE, WireTag } from '../src/private/contract';
@@ -79,19 +79,11 @@ function ouError(error: unknown, spec: OrganizationalUnitSpec): unknown {
 }
 
 async function listOusForParent(parentId: string, ctx: HandlerContext): Promise<OrganizationalUnit[]> {
-  return listAllPages(async token => {
-    const page = await withRetry(() => ctx.organizations.send(new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: token })),
-      { deadline: ctx.deadline });
-    return { items: page.OrganizationalUnits, next: page.NextToken };
-  });
+  return callAllPages(ctx, 'organizations', token => new ListOrganizationalUnitsForParentCommand({ ParentId: parentId, NextToken: token }), page => page.OrganizationalUnits);
 }
 
 async function listAccountsForParent(parentId: string, ctx: HandlerContext): Promise<OrgAccount[]> {
-  return listAllPages(async token => {
-    const page = await withRetry(() => ctx.organizations.send(new ListAccountsForParentCommand({ ParentId: parentId, NextToken: token })),
-      { deadline: ctx.deadline });
-    return { items: page.Accounts, next: page.NextToken };
-  });
+  return callAllPages(ctx, 'organizations', token => new ListAccountsForParentCommand({ ParentId: parentId, NextToken: token }), page => page.Accounts);
 }
 
 /** The OU of this name directly under the parent, if any (names are unique per parent). */
@@ -105,8 +97,7 @@ async function findByName(spec: OrganizationalUnitSpec, ctx: HandlerContext): Pr
 
 async function describe(ouId: string, ctx: HandlerContext): Promise<OrganizationalUnit | undefined> {
   try {
-    const out = await withRetry(() => ctx.organizations.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: ouId })),
-      { deadline: ctx.deadline });
+    const out = await call(ctx, 'organizations', new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: ouId }));
     return out.OrganizationalUnit;
   } catch (error) {
     if (isError(error, 'OrganizationalUnitNotFoundException')) return undefined;
@@ -136,13 +127,12 @@ async function adopt(ou: OrganizationalUnit, spec: OrganizationalUnitSpec, me: s
 
 /** Creates the OU (born with its owner tag), or adopts the one of the same name under the same parent. */
 async function ensureOu(spec: OrganizationalUnitSpec, me: string, ctx: HandlerContext): Promise<OrganizationalUnit> {
-  ctx.log('CreateOrganizationalUnit', { name: spec.name, parentId: spec.parentId });
   try {
-    const out = await withRetry(() => ctx.organizations.send(new CreateOrganizationalUnitCommand({
+    const out = await call(ctx, 'organizations', new CreateOrganizationalUnitCommand({
       ParentId: spec.parentId,
       Name: spec.name,
       Tags: [...spec.tags, ...bornTags(me, ctx)],
-    })), { deadline: ctx.deadline });
+    }));
     return out.OrganizationalUnit ?? {};
   } catch (error) {
     if (!isError(error, 'DuplicateOrganizationalUnitException')) throw ouError(error, spec);
@@ -210,10 +200,8 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
     if (clash?.Id && clash.Id !== ouId) {
       throw new UserError(`Cannot rename organizational unit ${ouId} from "${current.Name}" to "${spec.name}": another OU under ${spec.parentId} already has that name (${clash.Id}), and names are unique per parent (DuplicateOrganizationalUnitException). Choose another ${OrganizationalUnitProps.NAME}, or rename or delete ${clash.Id} first.`);
     }
-    ctx.log('UpdateOrganizationalUnit', { ouId, from: current.Name, to: spec.name });
     try {
-      const out = await withRetry(() => ctx.organizations.send(new UpdateOrganizationalUnitCommand({ OrganizationalUnitId: ouId, Name: spec.name })),
-        { deadline: ctx.deadline });
+      const out = await call(ctx, 'organizations', new UpdateOrganizationalUnitCommand({ OrganizationalUnitId: ouId, Name: spec.name }), { log: { from: current.Name } });
       ou = out.OrganizationalUnit ?? { ...current, Name: spec.name };
     } catch (error) {
       throw ouError(error, spec);
@@ -247,8 +235,7 @@ async function destroyOu(ouId: string, name: string | undefined, ctx: HandlerCon
   for (let attempt = 0; ; attempt++) {
     try {
       await refuseIfNotEmpty();
-      ctx.log('DeleteOrganizationalUnit', { ouId });
-      await withRetry(() => ctx.organizations.send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: ouId })), { deadline: ctx.deadline });
+      await call(ctx, 'organizations', new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: ouId }));
       return;
     } catch (error) {
       // Already gone (a retry, or deleted by hand), or the whole organization is.
@@ -287,10 +274,8 @@ async function clearLeftovers(ouId: string, accounts: OrgAccount[], ous: Organiz
     }
     // Back where a claim took it from (its late Create's undo puts back the rest), or to the root, where new accounts start.
     const destination = (leftover.kind === 'claimed' ? leftover.parentId : undefined) ?? await organizationRootId(ctx);
-    ctx.log('MoveAccount', { accountId: account.Id, from: ouId, to: destination, why: 'a cancelled Create left it in the OU being removed' });
     const move = new MoveAccountCommand({ AccountId: account.Id, SourceParentId: ouId, DestinationParentId: destination });
-    await withRetry(() => ctx.organizations.send(move),
-      { deadline: ctx.deadline }).catch(error => {
+    await call(ctx, 'organizations', move, { log: { why: 'a cancelled Create left it in the OU being removed' } }).catch(error => {
       if (!isError(error, 'DuplicateAccountException', 'SourceParentNotFoundException', 'AccountNotFoundException')) throw error;
     });
   }

@@ -9,11 +9,11 @@
  */
 import { DescribePolicyCommand, PolicySummary, PolicyType } from '@aws-sdk/client-organizations';
 import { assertNotLastScp, attachPolicy, detachPolicy, listPoliciesForTarget, PolicyRef } from './shared/attachments';
+import { call } from './shared/call';
 import { isError, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
-import { withRetry } from './shared/retry';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
 import { ID_SEPARATOR, PolicyAttachmentProps } from '../src/private/contract';
 
@@ -53,7 +53,7 @@ const owned = (spec: PolicyAttachmentSpec): Owned => ({
 /** Name and type of the policy, for the last-SCP rule and for messages; undefined when it does not exist. */
 async function lookUp(policyId: string, ctx: HandlerContext): Promise<PolicySummary | undefined> {
   try {
-    const out = await withRetry(() => ctx.organizations.send(new DescribePolicyCommand({ PolicyId: policyId })), { deadline: ctx.deadline });
+    const out = await call(ctx, 'organizations', new DescribePolicyCommand({ PolicyId: policyId }));
     return out.Policy?.PolicySummary ?? {};
   } catch (error) {
     if (isError(error, 'PolicyNotFoundException')) return undefined;

@@ -20,7 +20,8 @@ import {
   UpdatePolicyCommand,
 } from '@aws-sdk/client-organizations';
 import { AdoptionRecord, adopterOf, readAdoptionRecord, recordKeys } from './shared/adoption';
-import { assertNotLastScp, attachPolicy, describePolicy, detachPolicy, listAllPages, listTargetsForPolicy, PolicyRef } from './shared/attachments';
+import { assertNotLastScp, attachPolicy, describePolicy, detachPolicy, listTargetsForPolicy, PolicyRef } from './shared/attachments';
+import { call, callAllPages } from './shared/call';
 import { stackOperation } from './shared/cloudformation';
 import { isError, reasonOf, UserError } from './shared/errors';
 import { resourceHandler } from './shared/lifecycle';
@@ -28,7 +29,6 @@ import {
   assertNoOwnershipKeys, bornTags, ClaimPlan, OwnershipTags, ownerOf, planClaim, settleDelete, syncTagsAndClaim, undoCancelledCreate,
 } from './shared/ownership';
 import { optionalString, requiredString, stringList, tagList } from './shared/properties';
-import { withRetry } from './shared/retry';
 import { applyTagChanges, listTags } from './shared/tags';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
 import { MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, PolicyAttrs, PolicyProps, WireTag } from '../src/private/contract';
@@ -121,18 +121,15 @@ export function sameContent(a: string | undefined, b: string): boolean {
 }
 
 async function describe(policyId: string, ctx: HandlerContext): Promise<OrgPolicy> {
-  const out = await withRetry(() => ctx.organizations.send(new DescribePolicyCommand({ PolicyId: policyId })), { deadline: ctx.deadline });
+  const out = await call(ctx, 'organizations', new DescribePolicyCommand({ PolicyId: policyId }));
   return out.Policy ?? {};
 }
 
 /** The customer-managed policy of this name and type, if any. An AWS-managed one of that name is refused. */
 async function findByName(spec: PolicySpec, ctx: HandlerContext): Promise<PolicySummary | undefined> {
-  const policies = await listAllPages(async token => {
-    const page = await withRetry(() => ctx.organizations.send(new ListPoliciesCommand({
-      Filter: spec.type as PolicyType, NextToken: token,
-    })), { deadline: ctx.deadline });
-    return { items: page.Policies, next: page.NextToken };
-  });
+  const policies = await callAllPages(ctx, 'organizations', token => new ListPoliciesCommand({
+    Filter: spec.type as PolicyType, NextToken: token,
+  }), page => page.Policies);
   const found = policies.find(p => p.Name === spec.name);
   if (found?.AwsManaged) {
     throw new UserError(`Policy "${spec.name}" (${spec.type}): that is the name of an AWS-managed policy (${found.Id}), which cannot be changed or deleted. Give the policy another Name, or attach the AWS-managed policy itself (Policy.fromPolicyId('${found.Id}')).`);
@@ -151,10 +148,8 @@ async function reconcile(policyId: string, spec: PolicySpec, ctx: HandlerContext
   };
   const changed = Object.entries(changes).filter(([, v]) => v !== undefined).map(([k]) => k);
   if (changed.length === 0) return summary;
-  ctx.log('UpdatePolicy', { policyId, fields: changed });
   try {
-    const out = await withRetry(() => ctx.organizations.send(new UpdatePolicyCommand({ PolicyId: policyId, ...changes })),
-      { deadline: ctx.deadline });
+    const out = await call(ctx, 'organizations', new UpdatePolicyCommand({ PolicyId: policyId, ...changes }));
     return out.Policy?.PolicySummary ?? { ...summary, Name: spec.name, Description: spec.description };
   } catch (error) {
     if (isError(error, 'DuplicatePolicyException')) {
@@ -172,15 +167,14 @@ async function reconcile(policyId: string, spec: PolicySpec, ctx: HandlerContext
 async function ensurePolicy(spec: PolicySpec, me: string, ctx: HandlerContext): Promise<{ summary: PolicySummary; created: boolean }> {
   const existing = await findByName(spec, ctx);
   if (existing?.Id) return { summary: existing, created: false };
-  ctx.log('CreatePolicy', { name: spec.name, type: spec.type, contentLength: spec.content.length });
   try {
-    const out = await withRetry(() => ctx.organizations.send(new CreatePolicyCommand({
+    const out = await call(ctx, 'organizations', new CreatePolicyCommand({
       Name: spec.name,
       Description: spec.description,
       Type: spec.type as PolicyType,
       Content: spec.content,
       Tags: [...spec.tags, ...bornTags(me, ctx)],
-    })), { deadline: ctx.deadline });
+    }));
     return { summary: out.Policy?.PolicySummary ?? {}, created: true };
   } catch (error) {
     if (!isError(error, 'DuplicatePolicyException')) throw policyError(error, spec);
@@ -226,10 +220,8 @@ async function restoreClaimed(policyId: string, spec: PolicySpec, record: Adopti
   const policy = ref(policyId, spec);
   for (const targetId of record.attached ?? []) await detachPolicy(policy, targetId, ctx);
   if (record.content === undefined && record.description === undefined) return;
-  const fields = [record.content !== undefined && 'Content', record.description !== undefined && 'Description'].filter(Boolean);
-  ctx.log('UpdatePolicy', { policyId, fields, why: 'undo of a claim' });
   const restore = new UpdatePolicyCommand({ PolicyId: policyId, Content: record.content, Description: record.description });
-  await withRetry(() => ctx.organizations.send(restore), { deadline: ctx.deadline });
+  await call(ctx, 'organizations', restore, { log: { why: 'undo of a claim' } });
 }
 
 /** Brings user tags and ownership of an existing policy up to date (`confirm` on Update); returns the claim. */
@@ -309,8 +301,7 @@ async function attachedTargets(policyId: string, ctx: HandlerContext): Promise<S
 async function undoCreate(policy: PolicyRef, attached: readonly string[], ctx: HandlerContext): Promise<void> {
   try {
     for (const targetId of attached) await detachPolicy(policy, targetId, ctx);
-    ctx.log('DeletePolicy', { policyId: policy.id, why: 'undo of a failed Create' });
-    await withRetry(() => ctx.organizations.send(new DeletePolicyCommand({ PolicyId: policy.id })), { deadline: ctx.deadline });
+    await call(ctx, 'organizations', new DeletePolicyCommand({ PolicyId: policy.id }), { log: { why: 'undo of a failed Create' } });
   } catch (error) {
     ctx.log('undo of a failed Create failed', { policyId: policy.id, error: (error as Error).name });
   }
@@ -392,9 +383,8 @@ async function destroyPolicy(policyId: string, spec: PolicySpec, ctx: HandlerCon
   const toDetach = targets.map(t => t.TargetId ?? '');
   await assertNotLastScp(policy, toDetach, ctx);
   for (const targetId of toDetach) await detachPolicy(policy, targetId, ctx);
-  ctx.log('DeletePolicy', { policyId });
   try {
-    await withRetry(() => ctx.organizations.send(new DeletePolicyCommand({ PolicyId: policyId })), { deadline: ctx.deadline });
+    await call(ctx, 'organizations', new DeletePolicyCommand({ PolicyId: policyId }));
   } catch (error) {
     if (isError(error, 'PolicyNotFoundException')) return;
     if (isError(error, 'PolicyInUseException')) {

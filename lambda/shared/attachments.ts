@@ -14,8 +14,8 @@ import {
   PolicyTargetSummary,
   PolicyType,
 } from '@aws-sdk/client-organizations';
+import { call, callAllPages } from './call';
 import { isError, reasonOf, UserError } from './errors';
-import { withRetry } from './retry';
 import type { HandlerContext } from './types';
 
 /** The policy type that every root, OU and account must keep at least one policy of. */
@@ -33,33 +33,18 @@ export function describePolicy(policy: PolicyRef): string {
   return policy.name ? `policy "${policy.name}" (${policy.id})` : `policy ${policy.id}`;
 }
 
-/** Collects every page of a paginated List* call. */
-export async function listAllPages<T>(fetch: (token?: string) => Promise<{ items?: T[]; next?: string }>): Promise<T[]> {
-  const all: T[] = [];
-  let token: string | undefined;
-  do {
-    const page = await fetch(token);
-    all.push(...(page.items ?? []));
-    token = page.next;
-  } while (token);
-  return all;
-}
-
 /** The policies of `type` attached directly to `targetId` (inherited ones are not listed). */
 export async function listPoliciesForTarget(targetId: string, type: string, ctx: HandlerContext): Promise<PolicySummary[]> {
-  return listAllPages(async token => {
-    const page = await withRetry(() => ctx.organizations.send(new ListPoliciesForTargetCommand({
-      TargetId: targetId, Filter: type as PolicyType, NextToken: token,
-    })), { deadline: ctx.deadline });
-    return { items: page.Policies, next: page.NextToken };
-  });
+  return callAllPages(ctx, 'organizations', token => new ListPoliciesForTargetCommand({
+    TargetId: targetId, Filter: type as PolicyType, NextToken: token,
+  }), page => page.Policies);
 }
 
 /** The roots, OUs and accounts the policy is attached to directly. */
 /** The id of the organization's root (a target, and where the ownership of root-level things is tagged); undefined when there is no organization. */
 export async function organizationRootId(ctx: HandlerContext): Promise<string | undefined> {
   try {
-    const out = await withRetry(() => ctx.organizations.send(new ListRootsCommand({})), { deadline: ctx.deadline });
+    const out = await call(ctx, 'organizations', new ListRootsCommand({}));
     return out.Roots?.[0]?.Id;
   } catch (error) {
     if (isError(error, 'AWSOrganizationsNotInUseException')) return undefined;
@@ -68,12 +53,9 @@ export async function organizationRootId(ctx: HandlerContext): Promise<string | 
 }
 
 export async function listTargetsForPolicy(policyId: string, ctx: HandlerContext): Promise<PolicyTargetSummary[]> {
-  return listAllPages(async token => {
-    const page = await withRetry(() => ctx.organizations.send(new ListTargetsForPolicyCommand({
-      PolicyId: policyId, NextToken: token,
-    })), { deadline: ctx.deadline });
-    return { items: page.Targets, next: page.NextToken };
-  });
+  return callAllPages(ctx, 'organizations', token => new ListTargetsForPolicyCommand({
+    PolicyId: policyId, NextToken: token,
+  }), page => page.Targets);
 }
 
 /** The explanation of the "at least one SCP" rule, for the targets a detach would leave bare. */
@@ -151,9 +133,8 @@ export function attachmentError(error: unknown, action: 'attach' | 'detach', pol
  * Returns true when this call attached it.
  */
 export async function attachPolicy(policy: PolicyRef, targetId: string, ctx: HandlerContext): Promise<boolean> {
-  ctx.log('AttachPolicy', { policyId: policy.id, targetId });
   try {
-    await withRetry(() => ctx.organizations.send(new AttachPolicyCommand({ PolicyId: policy.id, TargetId: targetId })), { deadline: ctx.deadline });
+    await call(ctx, 'organizations', new AttachPolicyCommand({ PolicyId: policy.id, TargetId: targetId }));
     return true;
   } catch (error) {
     if (isError(error, 'DuplicatePolicyAttachmentException')) return false;
@@ -166,9 +147,8 @@ export async function attachPolicy(policy: PolicyRef, targetId: string, ctx: Han
  * is success: either way the pair is no longer attached. Returns true when this call detached it.
  */
 export async function detachPolicy(policy: PolicyRef, targetId: string, ctx: HandlerContext): Promise<boolean> {
-  ctx.log('DetachPolicy', { policyId: policy.id, targetId });
   try {
-    await withRetry(() => ctx.organizations.send(new DetachPolicyCommand({ PolicyId: policy.id, TargetId: targetId })), { deadline: ctx.deadline });
+    await call(ctx, 'organizations', new DetachPolicyCommand({ PolicyId: policy.id, TargetId: targetId }));
     return true;
   } catch (error) {
     if (isError(error, 'PolicyNotAttachedException', 'PolicyNotFoundException', 'TargetNotFoundException')) return false;

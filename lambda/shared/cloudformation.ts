@@ -8,8 +8,8 @@
  * unreachable): callers then keep what they own, which never loses anything.
  */
 import { DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { call } from './call';
 import { isError } from './errors';
-import { withRetry } from './retry';
 import type { HandlerContext } from './types';
 
 /** A stack operation as a Delete sees it: undoing this operation's changes, or carrying them out. */
@@ -55,7 +55,7 @@ function describeFailure(ctx: HandlerContext, what: string, error: unknown): voi
 /** The operation of the stack `stackId` (the event's StackId), from its status. */
 export async function stackOperation(stackId: string, ctx: HandlerContext): Promise<StackOperation> {
   try {
-    const out = await withRetry(() => ctx.cloudformation.send(new DescribeStacksCommand({ StackName: stackId })), { deadline: ctx.deadline });
+    const out = await call(ctx, 'cloudformation', new DescribeStacksCommand({ StackName: stackId }));
     const stack = out.Stacks?.[0];
     const status = stack?.StackStatus ?? '';
     const phase: StackPhase = ROLLBACK_STATUSES.has(status) ? 'rollback' : FORWARD_STATUSES.has(status) ? 'forward' : 'unknown';
@@ -75,7 +75,7 @@ export async function stackOperation(stackId: string, ctx: HandlerContext): Prom
 export async function resourceGone(stackName: string, logicalId: string, ctx: HandlerContext): Promise<boolean | undefined> {
   try {
     const command = new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: logicalId });
-    const out = await withRetry(() => ctx.cloudformation.send(command), { deadline: ctx.deadline });
+    const out = await call(ctx, 'cloudformation', command);
     return out.StackResourceDetail?.ResourceStatus === 'DELETE_COMPLETE';
   } catch (error) {
     if (isError(error, 'ValidationError') && /does not exist/.test((error as Error).message)) return true;

@@ -321,6 +321,11 @@ export function planClaim(resourceId: string, current: ReadonlyMap<string, strin
   const declaredKeys = new Set(declared.map(t => t.Key));
   // The previous owner's declaration is replaced whole: its tags that this one does not declare go.
   const removed = owner && owner !== me ? [...current.keys()].filter(k => !isLibraryTagKey(k) && !declaredKeys.has(k)) : [];
+  // So are the tags another resource's adoption added (its record says which), when this one drops them.
+  const previous = readAdoptionRecord(current);
+  if (!owner && previous && previous.adopter !== adopterOf(me)) {
+    removed.push(...Object.entries(previous.tags).filter(([k, before]) => before === null && current.has(k) && !declaredKeys.has(k)).map(([k]) => k));
+  }
   const record = adoptionTags(resourceId, current, adoptionRecord(me, current, declared, changes, removed, ctx.requestId), ctx, declared);
   return { record, stale: staleRecordKeys(current, record), removed };
 }

@@ -5,9 +5,8 @@
  * set or remove, in the same calls.
  */
 import { ListTagsForResourceCommand, TagResourceCommand, UntagResourceCommand } from '@aws-sdk/client-organizations';
-import { listAllPages } from './attachments';
+import { call, callAllPages } from './call';
 import { diffTags } from './properties';
-import { withRetry } from './retry';
 import type { HandlerContext } from './types';
 import { OWNERSHIP_TAG_PREFIX, WireTag } from '../../src/private/contract';
 
@@ -24,11 +23,7 @@ export interface TagChanges {
 
 /** The tags a resource has now, as a map from key to value. */
 export async function listTags(resourceId: string, ctx: HandlerContext): Promise<Map<string, string>> {
-  const tags = await listAllPages(async token => {
-    const page = await withRetry(() => ctx.organizations.send(new ListTagsForResourceCommand({ ResourceId: resourceId, NextToken: token })),
-      { deadline: ctx.deadline });
-    return { items: page.Tags, next: page.NextToken };
-  });
+  const tags = await callAllPages(ctx, 'organizations', token => new ListTagsForResourceCommand({ ResourceId: resourceId, NextToken: token }), page => page.Tags);
   return new Map(tags.map(t => [t.Key ?? '', t.Value ?? '']));
 }
 
@@ -36,18 +31,14 @@ export async function listTags(resourceId: string, ctx: HandlerContext): Promise
 export async function applyTagChanges(resourceId: string, changes: TagChanges, ctx: HandlerContext,
   mapError: (error: unknown) => unknown = e => e): Promise<void> {
   if (changes.set.length > 0) {
-    ctx.log('TagResource', { resourceId, keys: changes.set.map(t => t.Key) });
     try {
-      await withRetry(() => ctx.organizations.send(new TagResourceCommand({ ResourceId: resourceId, Tags: [...changes.set] })),
-        { deadline: ctx.deadline });
+      await call(ctx, 'organizations', new TagResourceCommand({ ResourceId: resourceId, Tags: [...changes.set] }));
     } catch (error) {
       throw mapError(error);
     }
   }
   if (changes.remove.length > 0) {
-    ctx.log('UntagResource', { resourceId, keys: changes.remove });
-    await withRetry(() => ctx.organizations.send(new UntagResourceCommand({ ResourceId: resourceId, TagKeys: [...changes.remove] })),
-      { deadline: ctx.deadline });
+    await call(ctx, 'organizations', new UntagResourceCommand({ ResourceId: resourceId, TagKeys: [...changes.remove] }));
   }
 }
 

@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { ConfiguredRetryStrategy } from '@smithy/util-retry';
 import { LandingZone, landingZoneApp, LandingZoneVersion } from '../../examples/landing-zone/app';
-import { listAllPages as all } from '../../lambda/shared/attachments';
+import { listAllPages as all } from '../../lambda/shared/call';
 import { deploy, destroy, RunResult } from '../../local/deployer';
 import { Emulator, FaultSpec } from '../../local/emulator';
 import { Policy, PolicyContent, PolicyType } from '../../src';

@@ -8,6 +8,7 @@ import {
   DescribeAccountCommand,
   DescribeOrganizationalUnitCommand,
   DescribePolicyCommand,
+  DisableAWSServiceAccessCommand,
   EnableAWSServiceAccessCommand,
   ListAWSServiceAccessForOrganizationCommand,
   ListOrganizationalUnitsForParentCommand,
@@ -381,6 +382,26 @@ describe('the rollback of an adoption puts back what it changed', () => {
     expect((await describeAccount(id)).State).toBe('ACTIVE');
   });
 
+  test('the rollback disabled trusted access for Account Management before the undo of a rename: on for that rename only, then off again', async () => {
+    const id = await createMemberAccount(h, 'handmade-trusted');
+    const props = { AccountName: 'declared-trusted', Email: 'handmade-trusted@example.com' };
+    await runCreate(h, createEvent(ResourceType.ACCOUNT, props, 'Renamed'));
+    expect((await describeAccount(id)).Name).toBe('declared-trusted');
+    await h.organizations.send(new DisableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
+    const trusted = async () => (await h.organizations.send(new ListAWSServiceAccessForOrganizationCommand({}))).EnabledServicePrincipals!
+      .map(p => p.ServicePrincipal);
+    try {
+      await setStack(h, 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
+      const ctx = h.context();
+      await account.onDelete(deleteEvent(ResourceType.ACCOUNT, id, props, 'Renamed'), ctx);
+      expect((await describeAccount(id)).Name).toBe('handmade-trusted');
+      expect(await trusted()).not.toContain('account.amazonaws.com');
+      expect(ctx.log.lines.map(l => l.message)).toEqual(expect.arrayContaining(['EnableAWSServiceAccess', 'PutAccountName', 'DisableAWSServiceAccess']));
+    } finally {
+      await h.organizations.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'account.amazonaws.com' }));
+    }
+  });
+
   test('a policy made outside the stack, adopted with new content, description, tags and a target: the rollback puts all of it back', async () => {
     const scp = (action: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: action, Resource: '*' }] });
     // A content near the SCP size limit: its record takes several tags.
@@ -443,6 +464,27 @@ describe('the rollback of an adoption puts back what it changed', () => {
     const targets = (await h.organizations.send(new ListTargetsForPolicyCommand({ PolicyId: policyId }))).Targets!.map(t => t.TargetId);
     expect(targets).toEqual([rootId]);
     expect((await h.organizations.send(new DescribePolicyCommand({ PolicyId: policyId }))).Policy!.PolicySummary!.Name).toBe('handmade-handover');
+  });
+
+  test('a renamed construct that drops the tags an adoption added: the new adoption removes them (the first record names them), its rollback puts them back', async () => {
+    const T = ResourceType.POLICY;
+    const scp = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'kms:*', Resource: '*' }] });
+    const policyId = (await h.organizations.send(new CreatePolicyCommand({
+      Name: 'handmade-retagged', Description: '', Type: 'SERVICE_CONTROL_POLICY', Content: scp, Tags: [{ Key: 'outside', Value: 'y' }],
+    }))).Policy!.PolicySummary!.Id!;
+    const v1 = { Name: 'handmade-retagged', Description: '', Type: 'SERVICE_CONTROL_POLICY', Content: scp, TargetIds: [], Tags: [{ Key: 'team', Value: 'x' }] };
+    await setStack(h, 'UPDATE_IN_PROGRESS');
+    await handlers[T].onCreate(createEvent(T, v1, 'Old'), h.context());
+    expect(await tagsOf(h.organizations, policyId)).toMatchObject({ team: 'x', outside: 'y' });
+    const v2 = { ...v1, Tags: [] };
+    await handlers[T].onCreate(createEvent(T, v2, 'New'), h.context());
+    const adopted = await tagsOf(h.organizations, policyId);
+    expect(adopted).not.toHaveProperty('team');
+    expect(adopted).toMatchObject({ outside: 'y' });
+
+    await setStack(h, 'UPDATE_ROLLBACK_IN_PROGRESS', ['Old']);
+    await handlers[T].onDelete(deleteEvent(T, policyId, v2, 'New'), h.context());
+    expect(await tagsOf(h.organizations, policyId)).toMatchObject({ team: 'x', outside: 'y' });
   });
 
   test('removed later (not a rollback), the adopted account stays where and as the stack left it; only the record goes', async () => {
