@@ -1,7 +1,9 @@
 import { AcceptHandshakeCommand, CreateAccountCommand, DescribeCreateAccountStatusCommand, InviteAccountToOrganizationCommand, DescribeAccountCommand, DisableAWSServiceAccessCommand, EnableAWSServiceAccessCommand, ListAccountsCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, CreateOrganizationalUnitCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
 import { accountCreateEvent, accountProps, runCreate } from './account-support';
 import { bornOwned, clientsFor, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, updateEvent } from './harness';
-import { account, createAccountFailureMessage, parseAccountProps } from '../../lambda/account';
+import { account } from '../../lambda/account';
+import { createAccountFailureMessage } from '../../lambda/account-create';
+import { parseAccountProps } from '../../lambda/account-state';
 import { readAdoptionRecord } from '../../lambda/shared/adoption';
 import { UserError } from '../../lambda/shared/errors';
 import { createdMarker } from '../../lambda/shared/ownership';
