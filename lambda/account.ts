@@ -135,6 +135,9 @@ async function tryClose(accountId: string, ctx: HandlerContext): Promise<boolean
   }
   const state = account.State ?? account.Status;
   if (state === 'PENDING_CLOSURE' || state === 'SUSPENDED' || state === 'CLOSED') return true;
+  // A closed account stays in the organization, in its OU, for 90 days: moved to the root first, it
+  // keeps no OU from being deleted (the OU it was in is often removed in the same deployment).
+  await ensureParent(accountId, await organizationRootId(ctx), ctx);
   try {
     await call(ctx, 'organizations', new CloseAccountCommand({ AccountId: accountId }));
     return true;

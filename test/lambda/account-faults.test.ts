@@ -17,6 +17,8 @@ import {
   MasterCannotLeaveOrganizationException,
   OrganizationsClient,
   RemoveAccountFromOrganizationCommand,
+  ListParentsCommand,
+  ListRootsCommand,
 } from '@aws-sdk/client-organizations';
 import { mockClient } from 'aws-sdk-client-mock';
 import { account } from '../../lambda/account';
@@ -54,6 +56,9 @@ beforeEach(() => {
   orgMock.reset();
   // The account is this resource's own (created by it): Delete may remove or close it.
   orgMock.on(ListTagsForResourceCommand).resolves({ Tags: [{ Key: 'cdk-organizations:owner', Value: 'test/Account' }] });
+  // It is at the root already, where an account goes before it is closed.
+  orgMock.on(ListRootsCommand).resolves({ Roots: [{ Id: 'r-abcd' }] });
+  orgMock.on(ListParentsCommand).resolves({ Parents: [{ Id: 'r-abcd', Type: 'ROOT' }] });
 });
 
 describe('REMOVE_FROM_ORGANIZATION', () => {

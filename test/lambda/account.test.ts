@@ -1,4 +1,4 @@
-import { AcceptHandshakeCommand, CreateAccountCommand, DescribeCreateAccountStatusCommand, InviteAccountToOrganizationCommand, DescribeAccountCommand, DisableAWSServiceAccessCommand, EnableAWSServiceAccessCommand, ListAccountsCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, CreateOrganizationalUnitCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
+import { AcceptHandshakeCommand, CreateAccountCommand, DescribeCreateAccountStatusCommand, InviteAccountToOrganizationCommand, DescribeAccountCommand, DisableAWSServiceAccessCommand, EnableAWSServiceAccessCommand, ListAccountsCommand, ListParentsCommand, ListRootsCommand, ListTagsForResourceCommand, CreateOrganizationalUnitCommand, DeleteOrganizationalUnitCommand, TagResourceCommand } from '@aws-sdk/client-organizations';
 import { accountCreateEvent, accountProps, runCreate } from './account-support';
 import { bornOwned, clientsFor, deleteEvent, Harness, mutatingCalls, ownerId, startHarness, updateEvent } from './harness';
 import { account } from '../../lambda/account';
@@ -394,6 +394,18 @@ describe('Account handler against the emulator', () => {
       expect(['PENDING_CLOSURE', 'SUSPENDED']).toContain(state.State ?? state.Status);
       await account.onDelete(event, h.context());
       expect(mutatingCalls(h.emulator, since)).toEqual(['CloseAccount']);
+    });
+
+    test('CLOSE moves the account to the root first, so that the OU it was in can be deleted (a closed account stays 90 days)', async () => {
+      const rootId = (await h.organizations.send(new ListRootsCommand({}))).Roots![0].Id!;
+      const ou = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'Closing' }))).OrganizationalUnit!.Id!;
+      const { props, id } = await created('Closed In Ou', { ParentId: ou });
+      expect((await h.organizations.send(new ListParentsCommand({ ChildId: id }))).Parents![0].Id).toBe(ou);
+      await account.onDelete(deleteEvent(ResourceType.ACCOUNT, id, { ...props, RemovalAction: 'CLOSE' }), h.context());
+      expect((await h.organizations.send(new ListParentsCommand({ ChildId: id }))).Parents![0].Id).toBe(rootId);
+      const state = (await h.organizations.send(new DescribeAccountCommand({ AccountId: id }))).Account!;
+      expect(['PENDING_CLOSURE', 'SUSPENDED']).toContain(state.State ?? state.Status);
+      await h.organizations.send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: ou }));
     });
 
     test('REMOVE_FROM_ORGANIZATION of an account created less than 4 days ago is refused with the rule, and the account stays', async () => {
