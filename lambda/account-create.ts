@@ -151,9 +151,10 @@ async function reconcileCreate(spec: AccountSpec, me: string, startedAt: number,
   const existing = await settleExisting(spec, me, startedAt, ctx);
   if (existing) return existing;
 
-  const failed = (await listCreateStatuses('FAILED', ctx)).find(s => s.AccountName === spec.accountName
+  // A request of ours that failed since this Create started: none can have, before its first step.
+  const failed = poll ? (await listCreateStatuses('FAILED', ctx)).find(s => s.AccountName === spec.accountName
     && !RETRY_LATER_REASONS.includes(s.FailureReason ?? '')
-    && s.RequestedTimestamp !== undefined && new Date(s.RequestedTimestamp).getTime() >= startedAt - CLOCK_SLACK_MS);
+    && s.RequestedTimestamp !== undefined && new Date(s.RequestedTimestamp).getTime() >= startedAt - CLOCK_SLACK_MS) : undefined;
   if (failed?.Id) throw new UserError(createAccountFailureMessage(failed.FailureReason, spec, failed.Id));
 
   if (overdue(spec, startedAt)) throw timeoutError(spec, undefined);
@@ -258,7 +259,7 @@ async function adopt(existing: OrgAccount, spec: AccountSpec, me: string, owner:
 }
 
 async function finishCreate(accountId: string, spec: AccountSpec, me: string, ctx: HandlerContext,
-  current?: ReadonlyMap<string, string>): Promise<CreateProgress> {
+  current?: ReadonlyMap<string, string>, described?: OrgAccount): Promise<CreateProgress> {
   // Made by an earlier operation of this resource and claimed again: what this one changes is
   // recorded first, for its rollback to put back (shared/adoption.ts).
   let plan: ClaimPlan | undefined;
@@ -281,7 +282,8 @@ async function finishCreate(accountId: string, spec: AccountSpec, me: string, ct
   }
   // Made by an earlier operation of this resource, whose declaration may have named it otherwise.
   if (claim === 'reclaimed') await ensureName(await describeAccount(accountId, ctx), spec, ctx);
-  return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx) };
+  // What the poll described is still true unless the account was renamed since (moves and tags are not in it).
+  return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx, claim === 'reclaimed' ? undefined : described) };
 }
 
 /** One poll of a Create whose state is in `data`. */
@@ -312,7 +314,7 @@ async function pollCreate(spec: AccountSpec, me: string, data: Record<string, st
     }
     if (status?.State === 'SUCCEEDED' && status.AccountId) {
       const account = await describeAccount(status.AccountId, ctx);
-      if (sameEmail(account.Email, spec.email)) return finishCreate(status.AccountId, spec, me, ctx);
+      if (sameEmail(account.Email, spec.email)) return finishCreate(status.AccountId, spec, me, ctx, undefined, account);
       // The request resumed by name belonged to another account of the same name: look again.
       ctx.log('resumed request created another account; reconciling', { requestId, accountId: status.AccountId });
     }

@@ -113,8 +113,9 @@ export async function ensureParent(accountId: string, parentId: string | undefin
 }
 
 /** The attributes of the resource, under the contract's names, from the account as it is now. */
-export async function attributes(accountId: string, parentId: string | undefined, ctx: HandlerContext): Promise<Record<string, string>> {
-  const account = await describeAccount(accountId, ctx);
+export async function attributes(accountId: string, parentId: string | undefined, ctx: HandlerContext,
+  described?: OrgAccount): Promise<Record<string, string>> {
+  const account = described ?? await describeAccount(accountId, ctx);
   return {
     [AccountAttrs.ACCOUNT_ID]: accountId,
     [AccountAttrs.ACCOUNT_ARN]: account.Arn ?? '',
