@@ -98,8 +98,9 @@ const bundle = project.addTask('bundle', {
   steps: [
     { exec: 'tsc --noEmit -p lambda/tsconfig.json' },
     {
+      // The SDK's ES module builds: a third smaller than its CommonJS ones, and about half the cold require.
       exec: [
-        'esbuild lambda/index.ts --bundle --platform=node --target=node22 --format=cjs --minify',
+        'esbuild lambda/index.ts --bundle --platform=node --target=node22 --format=cjs --minify --main-fields=module,main',
         `--legal-comments=none --log-level=warning --outfile=${HandlerBundle.DIRECTORY}/${HandlerBundle.FILE}`,
       ].join(' '),
     },
@@ -183,11 +184,10 @@ project.addTask('soak', {
   receiveArgs: true,
 }).prependSpawn(bundle);
 project.addTask('bench', {
-  description: 'Run the benchmarks against the emulator (they print figures, and assert no times)',
-  // The accounts benchmark for now (`npm run bench -- 20 0.005`); bench/cli.ts is to run them all.
-  exec: 'ts-node --transpile-only --project test/tsconfig.json bench/accounts.ts',
+  description: 'The benchmark suite: synth against L1, the handler bundle, deploys against the emulator, the package (--quick, --json); prints figures, asserts no times',
+  exec: 'ts-node --transpile-only --project test/tsconfig.json bench/cli.ts',
   receiveArgs: true,
-});
+}).prependSpawn(bundle);
 project.addTask('kill-soak', {
   description: 'Kill the local deployer at random points of creations, updates and rollbacks, then recover (--kills N --seed S)',
   exec: 'ts-node --transpile-only --project test/tsconfig.json test/deployer/kill-soak.ts',

@@ -11,7 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
-import { deploy } from '../local/deployer';
+import { deploy, StackEvent } from '../local/deployer';
 import { Emulator } from '../local/emulator';
 import { Account, Organization, OrganizationalUnit, Policy, PolicyContent, PolicyType } from '../src';
 
@@ -38,19 +38,40 @@ export interface ScenarioFigures {
   readonly maxCreationsInFlight: number;
   /** CreateAccount calls refused because 5 creations were already in progress. */
   readonly refusedForQuota: number;
+  /** Resources that failed for a timeout (CloudFormation's limit, the waiter's or the handler's create timeout). */
+  readonly timeouts: number;
   /** The organization at the end: OU name -> account names, policy name -> attached OU names. */
   readonly organization: { readonly ous: Record<string, string[]>; readonly policies: Record<string, string[]> };
+  /** With `followUps`: the same app deployed again, then with one field changed (the name of the first account). */
+  readonly redeploy?: FollowUpFigures;
+  readonly oneFieldChange?: FollowUpFigures;
 }
 
-/** Synthesizes the scenario's app into `outdir`. */
-export function scenarioApp(shape: ScenarioShape, outdir: string): void {
+/** A deploy of the stack once deployed. */
+export interface FollowUpFigures {
+  readonly success: boolean;
+  readonly status?: string;
+  readonly simulatedSeconds: number;
+  readonly calls: Readonly<Record<string, number>>;
+  readonly totalCalls: number;
+  /** Calls that change something (not Describe, List or Get). */
+  readonly mutatingCalls: number;
+}
+
+/** The name of account `i` in the scenario; `renamed` is the one-field change. */
+function accountName(i: number, renamed: boolean): string {
+  return renamed && i === 0 ? 'account-0-renamed' : `account-${i}`;
+}
+
+/** Synthesizes the scenario's app into `outdir` (with `renamed`, the first account has another name). */
+export function scenarioApp(shape: ScenarioShape, outdir: string, renamed = false): void {
   const app = new App({ outdir });
   const stack = new Stack(app, 'Scenario');
   const organization = new Organization(stack, 'Organization');
   const ous = Array.from({ length: shape.ous }, (_, i) =>
     new OrganizationalUnit(stack, `Ou${i}`, { organizationalUnitName: `ou-${i}`, parent: organization.root }));
   for (let i = 0; i < shape.accounts; i++) {
-    new Account(stack, `Account${i}`, { accountName: `account-${i}`, email: `aws+account-${i}@example.com`, parent: ous[i % ous.length] ?? organization.root });
+    new Account(stack, `Account${i}`, { accountName: accountName(i, renamed), email: `aws+account-${i}@example.com`, parent: ous[i % ous.length] ?? organization.root });
   }
   for (let i = 0; i < shape.scps; i++) {
     const policy = new Policy(stack, `Scp${i}`, {
@@ -63,21 +84,39 @@ export function scenarioApp(shape: ScenarioShape, outdir: string): void {
   app.synth();
 }
 
-/** Deploys the scenario to a fresh emulator at `timeScale` and measures it. */
-export async function runScenario(shape: ScenarioShape, timeScale: number, workdir?: string): Promise<ScenarioFigures> {
+/** Simulated seconds from a run's first event to its last. */
+function simulatedSpan(result: { stacks: ReadonlyArray<{ events: ReadonlyArray<StackEvent> }> }, timeScale: number): number {
+  const events = result.stacks.flatMap(stack => stack.events);
+  // Without the rehearsal's clock (an older deployer), simulated time was real time over the scale.
+  const simulated = events.map(event => event.simulatedSeconds ?? Date.parse(event.timestamp) / 1000 / timeScale);
+  return simulated.length ? Math.max(...simulated) - Math.min(...simulated) : 0;
+}
+
+function byOperation(calls: ReadonlyArray<{ operation: string }>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const call of calls) counts[call.operation] = (counts[call.operation] ?? 0) + 1;
+  return counts;
+}
+
+const READ_ONLY = /^(Describe|List|Get)/;
+
+/**
+ * Deploys the scenario to a fresh emulator at `timeScale` and measures it; with `followUps`, then
+ * deploys the same app again (nothing should change) and the app with one field changed.
+ */
+export async function runScenario(shape: ScenarioShape, timeScale: number, workdir?: string, followUps = false): Promise<ScenarioFigures> {
   const dir = workdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'scenario-'));
   const outdir = path.join(dir, `cdk.out-${shape.accounts}-${shape.ous}-${shape.scps}`);
   if (!fs.existsSync(outdir)) scenarioApp(shape, outdir);
   const emulator = await Emulator.start({ timeScale, quotas: { maxAccounts: shape.accounts + 10 } });
   try {
     const started = Date.now();
-    const result = await deploy({ endpoint: emulator.endpoint, app: outdir, codeCacheDir: path.join(dir, 'code') });
+    const codeCacheDir = path.join(dir, 'code');
+    const result = await deploy({ endpoint: emulator.endpoint, app: outdir, codeCacheDir });
     const realSeconds = (Date.now() - started) / 1000;
+    const firstCalls = emulator.callLog.length;
+    const calls = byOperation(emulator.callLog);
     const events = result.stacks.flatMap(stack => stack.events);
-    // Without the rehearsal's clock (an older deployer), simulated time was real time over the scale.
-    const simulated = events.map(event => event.simulatedSeconds ?? Date.parse(event.timestamp) / 1000 / timeScale);
-    const calls: Record<string, number> = {};
-    for (const call of emulator.callLog) calls[call.operation] = (calls[call.operation] ?? 0) + 1;
     const state = emulator.state();
     const org = state.organization;
     const requests = Object.values(org?.createAccountRequests ?? {});
@@ -95,19 +134,44 @@ export async function runScenario(shape: ScenarioShape, timeScale: number, workd
         policies[policy.name] = (org.attachments[policy.id] ?? []).map(ouName).sort();
       }
     }
+    const log = emulator.callLog.slice(0, firstCalls);
+    const followUp = async (app: string): Promise<FollowUpFigures> => {
+      const before = emulator.callLog.length;
+      const run = await deploy({ endpoint: emulator.endpoint, app, codeCacheDir });
+      const made = emulator.callLog.slice(before);
+      return {
+        success: run.success,
+        status: run.stacks[0]?.status,
+        simulatedSeconds: simulatedSpan(run, timeScale),
+        calls: byOperation(made),
+        totalCalls: made.length,
+        mutatingCalls: made.filter(call => !READ_ONLY.test(call.operation)).length,
+      };
+    };
+    let redeploy: FollowUpFigures | undefined;
+    let oneFieldChange: FollowUpFigures | undefined;
+    if (followUps && result.success) {
+      redeploy = await followUp(outdir);
+      const changed = `${outdir}-renamed`;
+      if (!fs.existsSync(changed)) scenarioApp(shape, changed, true);
+      oneFieldChange = await followUp(changed);
+    }
     return {
       timeScale,
       success: result.success,
       status: result.stacks[0]?.status,
       error: result.error,
-      simulatedSeconds: simulated.length ? Math.max(...simulated) - Math.min(...simulated) : 0,
+      simulatedSeconds: simulatedSpan(result, timeScale),
       realSeconds,
       calls,
-      totalCalls: emulator.callLog.length,
-      throttled: emulator.callLog.filter(call => call.outcome === 'TooManyRequestsException').length,
+      totalCalls: log.length,
+      throttled: log.filter(call => call.outcome === 'TooManyRequestsException').length,
       maxCreationsInFlight: maxOverlap(requests.map(request => [request.requestedAt, request.completedAt ?? request.dueAt])),
-      refusedForQuota: emulator.callLog.filter(call => call.operation === 'CreateAccount' && call.reason === 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED').length,
+      refusedForQuota: log.filter(call => call.operation === 'CreateAccount' && call.reason === 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED').length,
+      timeouts: events.filter(event => event.status.endsWith('_FAILED') && /stabilize|timed out|timeout/i.test(event.reason ?? '')).length,
       organization: { ous, policies },
+      redeploy,
+      oneFieldChange,
     };
   } finally {
     await emulator.stop();

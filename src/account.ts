@@ -1,4 +1,4 @@
-import { CustomResource, Duration, IResource, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Tokenization } from 'aws-cdk-lib';
+import { Duration, IResource, ITaggable, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Tokenization } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { IParent } from './organizational-unit';
 import type { IPolicy } from './policy';
@@ -6,8 +6,9 @@ import { IPolicyTarget, PolicyAttachment } from './policy-attachment';
 import { attachPolicy } from './private/attach';
 import { AccountAttrs, AccountProps as Wire, AccountRemovalActionName, ResourceType } from './private/contract';
 import { checkParent, childInfo } from './private/parent';
-import { MAX_CREATE_TIMEOUT, OrganizationsProvider } from './private/provider';
-import { claim, organizationOf, setTreeInfo } from './private/registry';
+import { MAX_CREATE_TIMEOUT } from './private/provider';
+import { claim, OrganizationLink, organizationOf, setTreeInfo } from './private/registry';
+import { OrganizationsResource } from './private/resource';
 import { validateTags } from './private/tags';
 import { fail, Rules, validateString, whenKnown } from './private/validation';
 
@@ -15,7 +16,12 @@ import { fail, Rules, validateString, whenKnown } from './private/validation';
 /** AWS runs at most 5 CreateAccount requests of an organization at once ("concurrent account creation requests"). */
 const CREATION_LANES = 5;
 /** The accounts of each stack, in the order they were declared. */
-const accountsOfStack = new WeakMap<Stack, CustomResource[]>();
+const accountsOfStack = new WeakMap<Stack, QueuedAccount[]>();
+/** An account in its stack's lanes, and the organization it belongs to. */
+interface QueuedAccount {
+  readonly resource: OrganizationsResource;
+  readonly organization?: OrganizationLink;
+}
 /** The service principal of Account Management, whose trusted access renaming member accounts needs. */
 const ACCOUNT_MANAGEMENT_PRINCIPAL = 'account.amazonaws.com';
 
@@ -213,49 +219,63 @@ export class Account extends AccountBase implements ITaggable {
    *
    * @attribute
    */
-  public readonly accountId: string;
+  public get accountId(): string {
+    return this.resource.ref;
+  }
 
   /**
    * The account's ARN in the organization.
    *
    * @attribute
    */
-  public readonly accountArn: string;
+  public get accountArn(): string {
+    return this.resource.getAttString(AccountAttrs.ACCOUNT_ARN);
+  }
 
   /**
    * The account's name, as AWS has it (an adopted account keeps its name until `accountName` changes).
    *
    * @attribute
    */
-  public readonly accountName: string;
+  public get accountName(): string {
+    return this.resource.getAttString(AccountAttrs.ACCOUNT_NAME);
+  }
 
   /**
    * The email of the account's root user.
    *
    * @attribute
    */
-  public readonly email: string;
+  public get email(): string {
+    return this.resource.getAttString(AccountAttrs.EMAIL);
+  }
 
   /**
    * The id of the root or OU the account is in.
    *
    * @attribute
    */
-  public readonly parentId: string;
+  public get parentId(): string {
+    return this.resource.getAttString(AccountAttrs.PARENT_ID);
+  }
 
   /**
    * How the account joined the organization: `CREATED` or `INVITED`.
    *
    * @attribute
    */
-  public readonly joinedMethod: string;
+  public get joinedMethod(): string {
+    return this.resource.getAttString(AccountAttrs.JOINED_METHOD);
+  }
 
   /**
    * When the account joined the organization (ISO 8601).
    *
    * @attribute
    */
-  public readonly joinedTimestamp: string;
+  public get joinedTimestamp(): string {
+    return this.resource.getAttString(AccountAttrs.JOINED_TIMESTAMP);
+  }
 
   /** The root or OU declared as the account's parent; undefined for the default (the root). */
   public readonly parent?: IParent;
@@ -266,7 +286,7 @@ export class Account extends AccountBase implements ITaggable {
   /** Tags of the account. */
   public readonly tags: TagManager;
 
-  private readonly resource: CustomResource;
+  private readonly resource: OrganizationsResource;
 
   constructor(scope: Construct, id: string, props: AccountProps) {
     super(scope, id);
@@ -275,7 +295,7 @@ export class Account extends AccountBase implements ITaggable {
     validateString(this, 'email', props.email, Rules.EMAIL);
     validateString(this, 'roleName', props.roleName, Rules.ROLE_NAME);
     const timeout = props.createTimeout ?? MAX_CREATE_TIMEOUT;
-    this.checkCreateTimeout(timeout);
+    if (props.createTimeout) this.checkCreateTimeout(props.createTimeout);
     whenKnown(this, props.email, email => {
       const holder = claim(this, 'account-email', email.toLowerCase(), this);
       return holder === undefined ? undefined
@@ -289,12 +309,13 @@ export class Account extends AccountBase implements ITaggable {
     this.tags = new TagManager(TagType.KEY_VALUE, ResourceType.ACCOUNT, props.tags);
     validateTags(this, this.tags);
 
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.ACCOUNT),
+    this.resource = new OrganizationsResource(this, 'Resource', {
       resourceType: ResourceType.ACCOUNT,
       // The handler decides on every removal (RETAIN keeps the account), so that it also records the
-      // end of a takeover and, in a rollback, puts back what adopting the account changed.
+      // end of a takeover and, in a rollback, puts back what adopting the account changed. Delete is
+      // CloudFormation's default: not written, in a template that may hold hundreds of accounts.
       removalPolicy: RemovalPolicy.DESTROY,
+      omitDefaultRemovalPolicy: true,
       properties: {
         [Wire.ACCOUNT_NAME]: props.accountName,
         [Wire.EMAIL]: props.email,
@@ -308,23 +329,17 @@ export class Account extends AccountBase implements ITaggable {
       },
     });
 
-    this.accountId = this.resource.ref;
-    this.accountArn = this.resource.getAttString(AccountAttrs.ACCOUNT_ARN);
-    this.accountName = this.resource.getAttString(AccountAttrs.ACCOUNT_NAME);
-    this.email = this.resource.getAttString(AccountAttrs.EMAIL);
-    this.parentId = this.resource.getAttString(AccountAttrs.PARENT_ID);
-    this.joinedMethod = this.resource.getAttString(AccountAttrs.JOINED_METHOD);
-    this.joinedTimestamp = this.resource.getAttString(AccountAttrs.JOINED_TIMESTAMP);
-
-    this.queueBehindEarlierAccounts();
-
     // After the organization when the app declares it (an account without parent refers to nothing
     // of it). Renaming a member account needs trusted access for Account Management: it is enabled
-    // once, before the accounts.
+    // once, before the accounts. An account queued behind another of the same organization comes
+    // after both through it: no DependsOn of its own for them (large stacks have hundreds of accounts).
     const organization = organizationOf(this);
-    if (organization?.resource) this.resource.node.addDependency(organization.resource);
-    if (organization?.enableAwsServiceAccess && organization.allFeatures) {
-      this.resource.node.addDependency(organization.enableAwsServiceAccess(ACCOUNT_MANAGEMENT_PRINCIPAL));
+    const trustedAccess = organization?.enableAwsServiceAccess && organization.allFeatures
+      ? organization.enableAwsServiceAccess(ACCOUNT_MANAGEMENT_PRINCIPAL) : undefined;
+    const ahead = this.queueBehindEarlierAccounts(organization);
+    if (ahead?.organization !== organization) {
+      if (organization?.resource) this.resource.node.addDependency(organization.resource);
+      if (trustedAccess) this.resource.node.addDependency(trustedAccess);
     }
   }
 
@@ -333,13 +348,16 @@ export class Account extends AccountBase implements ITaggable {
    * each waits for the account `CREATION_LANES` before it in the stack. No CreateAccount is then
    * refused for the quota, and each account's create timeout starts when a slot is free, so a
    * stack of any size creates in one deployment (deletion goes in reverse, in the same lanes).
+   * Returns the account this one waits for, if any.
    */
-  private queueBehindEarlierAccounts(): void {
+  private queueBehindEarlierAccounts(organization: OrganizationLink | undefined): QueuedAccount | undefined {
     const stack = Stack.of(this);
     const lanes = accountsOfStack.get(stack) ?? [];
-    if (lanes.length >= CREATION_LANES) this.resource.node.addDependency(lanes[lanes.length - CREATION_LANES]);
-    lanes.push(this.resource);
+    const ahead = lanes.length >= CREATION_LANES ? lanes[lanes.length - CREATION_LANES] : undefined;
+    if (ahead) this.resource.node.addDependency(ahead.resource);
+    lanes.push({ resource: this.resource, organization });
     accountsOfStack.set(stack, lanes);
+    return ahead;
   }
 
   /**

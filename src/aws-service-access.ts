@@ -1,8 +1,8 @@
-import { CustomResource, RemovalPolicy, Resource } from 'aws-cdk-lib';
+import { RemovalPolicy, Resource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AwsServiceAccessProps as Wire, ResourceType } from './private/contract';
-import { OrganizationsProvider } from './private/provider';
 import { awsServiceAccessKey, organizationOf, registerSingleton, reserveLibraryTag, singleton } from './private/registry';
+import { OrganizationsResource } from './private/resource';
 import { fail, Rules, validateString } from './private/validation';
 
 /** Properties of an {@link AwsServiceAccess}. */
@@ -30,7 +30,7 @@ export class AwsServiceAccess extends Resource {
   /** The trusted service principal. */
   public readonly servicePrincipal: string;
 
-  private readonly resource: CustomResource;
+  private readonly resource: OrganizationsResource;
 
   constructor(scope: Construct, id: string, props: AwsServiceAccessProps) {
     super(scope, id);
@@ -52,8 +52,7 @@ export class AwsServiceAccess extends Resource {
     // Its handler records the access's ownership on the root: its owner and the request that enabled it.
     if (organization?.root) reserveLibraryTag(organization.root.construct, 2);
 
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.AWS_SERVICE_ACCESS),
+    this.resource = new OrganizationsResource(this, 'Resource', {
       resourceType: ResourceType.AWS_SERVICE_ACCESS,
       properties: { [Wire.SERVICE_PRINCIPAL]: props.servicePrincipal },
     });

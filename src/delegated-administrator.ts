@@ -1,9 +1,9 @@
-import { CustomResource, RemovalPolicy, Resource, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Resource, Stack } from 'aws-cdk-lib';
 import { Construct, IDependable } from 'constructs';
 import type { IAccount } from './account';
 import { DelegatedAdministratorProps as Wire, ResourceType } from './private/contract';
-import { OrganizationsProvider } from './private/provider';
 import { awsServiceAccessKey, claim, identityKey, OrganizationLink, organizationOf, reserveLibraryTag, singleton } from './private/registry';
+import { OrganizationsResource } from './private/resource';
 import { describeConstruct, fail, Rules, validateString } from './private/validation';
 
 /** Properties of a {@link DelegatedAdministrator}. */
@@ -41,7 +41,7 @@ export class DelegatedAdministrator extends Resource {
   /** The service principal the account administers. */
   public readonly servicePrincipal: string;
 
-  private readonly resource: CustomResource;
+  private readonly resource: OrganizationsResource;
 
   constructor(scope: Construct, id: string, props: DelegatedAdministratorProps) {
     super(scope, id);
@@ -59,8 +59,7 @@ export class DelegatedAdministrator extends Resource {
     }
 
     const trusted = this.trustedAccess(organization);
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.DELEGATED_ADMINISTRATOR),
+    this.resource = new OrganizationsResource(this, 'Resource', {
       resourceType: ResourceType.DELEGATED_ADMINISTRATOR,
       properties: {
         [Wire.ACCOUNT_ID]: props.account.accountId,

@@ -1,10 +1,10 @@
-import { CustomResource, RemovalPolicy, Resource } from 'aws-cdk-lib';
+import { RemovalPolicy, Resource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { IRoot } from './organization';
 import type { PolicyType } from './policy';
 import { EnabledPolicyTypeProps as Wire, ResourceType } from './private/contract';
-import { OrganizationsProvider } from './private/provider';
 import { enabledPolicyTypeKey, registerSingleton, reserveLibraryTag, singleton, treeInfoOf } from './private/registry';
+import { OrganizationsResource } from './private/resource';
 import { describeConstruct, fail } from './private/validation';
 
 /** Properties of an {@link EnabledPolicyType}. */
@@ -39,7 +39,7 @@ export class EnabledPolicyType extends Resource {
   /** The enabled policy type. */
   public readonly policyType: PolicyType;
 
-  private readonly resource: CustomResource;
+  private readonly resource: OrganizationsResource;
 
   constructor(scope: Construct, id: string, props: EnabledPolicyTypeProps) {
     super(scope, id);
@@ -61,8 +61,7 @@ export class EnabledPolicyType extends Resource {
     // Its handler records the enablement's ownership on the root: its owner and the request that enabled it.
     reserveLibraryTag(props.root, 2);
 
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.ENABLED_POLICY_TYPE),
+    this.resource = new OrganizationsResource(this, 'Resource', {
       resourceType: ResourceType.ENABLED_POLICY_TYPE,
       properties: {
         [Wire.ROOT_ID]: props.root.rootId,

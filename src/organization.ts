@@ -1,5 +1,4 @@
 import {
-  CustomResource,
   IResource,
   ITaggable,
   Lazy,
@@ -18,7 +17,6 @@ import { IPolicy, PolicyType } from './policy';
 import { PolicyAttachment } from './policy-attachment';
 import { attachPolicy } from './private/attach';
 import { FeatureSetName, OrganizationAttrs, OrganizationProps as Wire, ResourceType } from './private/contract';
-import { OrganizationsProvider } from './private/provider';
 import {
   accountKey,
   awsServiceAccessKey,
@@ -32,6 +30,7 @@ import {
   singleton,
   treeInfoOf,
 } from './private/registry';
+import { OrganizationsResource } from './private/resource';
 import { validateTags } from './private/tags';
 import { fail, Rules, validateString } from './private/validation';
 
@@ -375,7 +374,7 @@ export class Organization extends Resource implements IOrganization {
   /** The organization's root: the parent of OUs and accounts, and a policy target. */
   public readonly root: IRoot;
 
-  private readonly resource: CustomResource;
+  private readonly resource: OrganizationsResource;
   private readonly rootLink: RootLink;
   private removalPolicy: RemovalPolicy;
 
@@ -386,8 +385,7 @@ export class Organization extends Resource implements IOrganization {
     this.checkRemovalPolicy(this.removalPolicy);
     this.refuseSecondOrganization();
 
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.ORGANIZATION),
+    this.resource = new OrganizationsResource(this, 'Resource', {
       resourceType: ResourceType.ORGANIZATION,
       properties: {
         [Wire.FEATURE_SET]: this.featureSet satisfies FeatureSetName,

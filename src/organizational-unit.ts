@@ -1,12 +1,12 @@
-import { CustomResource, IResource, ITaggable, Lazy, RemovalPolicy, Resource, TagManager, TagType, Token } from 'aws-cdk-lib';
+import { IResource, ITaggable, Lazy, RemovalPolicy, Resource, TagManager, TagType, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { IPolicy } from './policy';
 import { IPolicyTarget, PolicyAttachment } from './policy-attachment';
 import { attachPolicy } from './private/attach';
 import { OrganizationalUnitAttrs, OrganizationalUnitProps as Wire, ResourceType } from './private/contract';
 import { checkParent, childInfo } from './private/parent';
-import { OrganizationsProvider } from './private/provider';
 import { claim, identityKey, setTreeInfo } from './private/registry';
+import { OrganizationsResource } from './private/resource';
 import { validateTags } from './private/tags';
 import { fail, Rules, validateString, whenKnown } from './private/validation';
 
@@ -204,7 +204,7 @@ export class OrganizationalUnit extends OrganizationalUnitBase implements ITagga
   /** Tags of the OU. */
   public readonly tags: TagManager;
 
-  private readonly resource: CustomResource;
+  private readonly resource: OrganizationsResource;
 
   constructor(scope: Construct, id: string, props: OrganizationalUnitProps) {
     super(scope, id);
@@ -231,8 +231,7 @@ export class OrganizationalUnit extends OrganizationalUnitBase implements ITagga
     this.tags = new TagManager(TagType.KEY_VALUE, ResourceType.ORGANIZATIONAL_UNIT, props.tags);
     validateTags(this, this.tags);
 
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.ORGANIZATIONAL_UNIT),
+    this.resource = new OrganizationsResource(this, 'Resource', {
       resourceType: ResourceType.ORGANIZATIONAL_UNIT,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
       properties: {

@@ -1,11 +1,11 @@
-import { Annotations, CustomResource, Stack } from 'aws-cdk-lib';
+import { Annotations, Stack } from 'aws-cdk-lib';
 import { Construct, Dependable, IConstruct, IDependable } from 'constructs';
 import type { IPolicy } from './policy';
 import { alreadyAttachedMessage, attachmentKey } from './private/attachment-key';
 import { PolicyAttachmentProps as Wire, ResourceType } from './private/contract';
-import { OrganizationsProvider } from './private/provider';
 import { AwsManagedPolicy, DEFAULT_POLICY_OF_TYPE, POLICY_TYPE_QUOTAS } from './private/quotas';
 import { claim, count, enabledPolicyTypeKey, foldOf, identityKey, reserveLibraryTag, rootOf, singleton, treeInfoOf } from './private/registry';
+import { OrganizationsResource } from './private/resource';
 import { describeConstruct, fail } from './private/validation';
 
 /**
@@ -94,8 +94,7 @@ export class PolicyAttachment extends Construct {
       Dependable.implement(this, { dependencyRoots: [policyResource] });
       return;
     }
-    const resource = new CustomResource(this, 'Resource', {
-      serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.POLICY_ATTACHMENT),
+    const resource = new OrganizationsResource(this, 'Resource', {
       resourceType: ResourceType.POLICY_ATTACHMENT,
       properties: {
         [Wire.POLICY_ID]: policy.policyId,

@@ -1,13 +1,13 @@
-import { Aws, CustomResource, IResource, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Token, ITaggable } from 'aws-cdk-lib';
+import { Aws, IResource, Lazy, RemovalPolicy, Resource, Stack, TagManager, TagType, Token, ITaggable } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
 import { IPolicyTarget, PolicyAttachment } from './policy-attachment';
 import { attachPolicy } from './private/attach';
 import { PolicyAttrs, PolicyProps as Wire, ResourceType } from './private/contract';
 import { checkPolicy, CheckOptions, duplicateProblems, formatProblem, nonJsonProblems, parseJson, PolicyProblem, POLICY_RULES, sizeAdvice, unsafeNumberProblems } from './private/policy-rules';
-import { OrganizationsProvider } from './private/provider';
 import { AwsManagedPolicy, POLICY_TYPE_QUOTAS } from './private/quotas';
 import { accountKey, claim, organizationOf, setFold } from './private/registry';
+import { OrganizationsResource } from './private/resource';
 import { validateTags } from './private/tags';
 import { fail, Rules, validateString, whenKnown } from './private/validation';
 
@@ -431,7 +431,7 @@ export class Policy extends PolicyBase implements ITaggable {
   /** Tags of the policy. */
   public readonly tags: TagManager;
 
-  private readonly resource: CustomResource;
+  private readonly resource: OrganizationsResource;
   private readonly targetIds: string[] = [];
 
   constructor(scope: Construct, id: string, props: PolicyProps) {
@@ -456,8 +456,7 @@ export class Policy extends PolicyBase implements ITaggable {
       this.node.addValidation({ validate: () => this.validateSize(content, maxSize, props.maxContentSize !== undefined) });
     }
 
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: OrganizationsProvider.serviceToken(this, ResourceType.POLICY),
+    this.resource = new OrganizationsResource(this, 'Resource', {
       resourceType: ResourceType.POLICY,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
       properties: {

@@ -1,4 +1,4 @@
-import { App, CfnParameter, Duration, Lazy, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { App, CfnElement, CfnParameter, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { Account, AccountRemovalAction, IParent, Organization, OrganizationalUnit, ParentType, PolicyAttachment, Root } from '../src';
@@ -35,9 +35,10 @@ describe('Account', () => {
         IamUserAccessToBilling: Match.absent(),
         Tags: Match.absent(),
       },
-      // The handler keeps a RETAIN account itself (and so can undo what adopting it changed on rollback).
-      DeletionPolicy: 'Delete',
-      UpdateReplacePolicy: 'Delete',
+      // The handler keeps a RETAIN account itself (and so can undo what adopting it changed on rollback):
+      // CloudFormation deletes, its default for both policies, which the template leaves out.
+      DeletionPolicy: Match.absent(),
+      UpdateReplacePolicy: Match.absent(),
     });
   });
 
@@ -102,10 +103,10 @@ describe('Account', () => {
   test.each([
     [AccountRemovalAction.REMOVE_FROM_ORGANIZATION, 'REMOVE_FROM_ORGANIZATION'],
     [AccountRemovalAction.CLOSE, 'CLOSE'],
-  ])('removalAction %s reaches the handler (DeletionPolicy Delete)', (removalAction, wire) => {
+  ])('removalAction %s reaches the handler (DeletionPolicy Delete, the default)', (removalAction, wire) => {
     const stack = bareStack();
     new Account(stack, 'Prod', { ...minimal, removalAction });
-    Template.fromStack(stack).hasResource(ResourceType.ACCOUNT, { Properties: { RemovalAction: wire }, DeletionPolicy: 'Delete' });
+    Template.fromStack(stack).hasResource(ResourceType.ACCOUNT, { Properties: { RemovalAction: wire }, DeletionPolicy: Match.absent() });
   });
 
   test('applyRemovalPolicy is refused in favour of removalAction', () => {
@@ -165,6 +166,77 @@ describe('Account', () => {
     const accessId = Object.keys(template.findResources(ResourceType.AWS_SERVICE_ACCESS, { Properties: { ServicePrincipal: 'account.amazonaws.com' } }))[0];
     const account = Object.values<any>(template.findResources(ResourceType.ACCOUNT))[0];
     expect(account.DependsOn.sort()).toEqual([organizationId, accessId].sort());
+  });
+
+  test('an account queued in a lane comes after the organization and trusted access through the account ahead of it, with one DependsOn', () => {
+    const { stack } = setUp();
+    for (let i = 0; i < 12; i++) new Account(stack, `Account${i}`, { accountName: `a${i}`, email: `a${i}@example.com` });
+    const template = Template.fromStack(stack);
+    const organizationId = Object.keys(template.findResources(ResourceType.ORGANIZATION))[0];
+    const accessId = Object.keys(template.findResources(ResourceType.AWS_SERVICE_ACCESS, { Properties: { ServicePrincipal: 'account.amazonaws.com' } }))[0];
+    const resources = template.toJSON().Resources;
+    const after = (id: string): Set<string> => new Set((resources[id].DependsOn ?? []).flatMap((d: string) => [d, ...after(d)]));
+    const accounts = Object.entries<any>(template.findResources(ResourceType.ACCOUNT));
+    for (const [id, account] of accounts) {
+      expect([...after(id)]).toEqual(expect.arrayContaining([organizationId, accessId]));
+      if (Number(account.Properties.AccountName.slice(1)) >= 5) expect(account.DependsOn).toHaveLength(1);
+    }
+  });
+
+  test('an account queued behind one of another organization keeps its own DependsOn', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Org');
+    const organization = new Organization(stack, 'Organization');
+    const other = Organization.fromOrganizationAttributes(stack, 'Other', { organizationId: 'o-abcd123456', managementAccountId: '123456789012', rootId: 'r-abcd' });
+    for (let i = 0; i < 5; i++) new Account(stack, `Other${i}`, { accountName: `o${i}`, email: `o${i}@example.com`, parent: other.root });
+    new Account(stack, 'Prod', { ...minimal, parent: organization.root });
+    const template = Template.fromStack(stack);
+    const organizationId = Object.keys(template.findResources(ResourceType.ORGANIZATION))[0];
+    const prod = Object.values<any>(template.findResources(ResourceType.ACCOUNT, { Properties: { AccountName: 'prod' } }))[0];
+    expect(prod.DependsOn).toEqual(expect.arrayContaining([organizationId]));
+    expect(prod.DependsOn).toHaveLength(3);
+  });
+
+  test('logical ids follow the stack\'s rules: overrideLogicalId, renameLogicalId and a Stack that allocates its own', () => {
+    class Prefixed extends Stack {
+      protected allocateLogicalId(element: CfnElement): string {
+        return `X${super.allocateLogicalId(element)}`;
+      }
+    }
+    const stack = new Prefixed(new App(), 'Org');
+    const organization = new Organization(stack, 'Organization');
+    const ou = new OrganizationalUnit(stack, 'Ou', { organizationalUnitName: 'ou', parent: organization.root });
+    const renamed = new Account(stack, 'Renamed', { accountName: 'renamed', email: 'renamed@example.com', parent: ou });
+    const overridden = new Account(stack, 'Overridden', { accountName: 'overridden', email: 'overridden@example.com', parent: ou });
+    const ouResource = ou.node.defaultChild!.node.defaultChild as CfnElement;
+    const renamedFrom = stack.getLogicalId(renamed.node.defaultChild!.node.defaultChild as CfnElement);
+    expect(renamedFrom).toMatch(/^XRenamed[0-9A-F]{8}$/);
+    // Referred to before the rename and the override: they still apply.
+    expect(stack.resolve(renamed.accountId)).toEqual({ Ref: renamedFrom });
+    stack.renameLogicalId(renamedFrom, 'Prod');
+    (overridden.node.defaultChild!.node.defaultChild as CfnElement).overrideLogicalId('Staging');
+    const template = Template.fromStack(stack).toJSON();
+    expect(Object.keys(template.Resources)).toEqual(expect.arrayContaining(['Prod', 'Staging', stack.getLogicalId(ouResource)]));
+    expect(template.Resources.Prod.Properties.ParentId).toEqual({ Ref: stack.getLogicalId(ouResource) });
+    expect(stack.resolve(renamed.accountId)).toEqual({ Ref: 'Prod' });
+  });
+
+  test('the resource is what aws-cdk-lib\'s CustomResource writes, byte for byte less the default removal policies, at the same logical id', () => {
+    const stack = bareStack();
+    new Account(stack, 'Prod', { ...minimal, tags: { team: 'a' } });
+    const ours = Template.fromStack(stack).toJSON().Resources;
+    const [id] = Object.keys(Template.fromStack(stack).findResources(ResourceType.ACCOUNT));
+    const { ServiceToken: _, ...properties } = ours[id].Properties;
+    const reference = new Stack(new App(), 'Reference');
+    new CustomResource(new Construct(reference, 'Prod'), 'Resource', { serviceToken: 'arn:provider', resourceType: ResourceType.ACCOUNT, properties });
+    const theirs = Template.fromStack(reference).toJSON().Resources;
+    expect(Object.keys(theirs)).toEqual([id]);
+    ours[id].Properties.ServiceToken = 'arn:provider';
+    // Less CloudFormation's default removal policies, which CustomResource writes out.
+    expect(theirs[id]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    delete theirs[id].DeletionPolicy;
+    delete theirs[id].UpdateReplacePolicy;
+    expect(JSON.stringify(ours[id])).toEqual(JSON.stringify(theirs[id]));
   });
 
   describe('validation', () => {

@@ -1,5 +1,6 @@
-import { App, Lazy, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { App, CustomResource, Lazy, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Construct } from 'constructs';
 import { Account, IParent, Organization, OrganizationalUnit, Policy, Root } from '../src';
 import { ResourceType } from '../src/private/contract';
 
@@ -30,6 +31,20 @@ describe('OrganizationalUnit', () => {
       },
       DeletionPolicy: 'Delete',
     });
+  });
+
+  test('the resource is what aws-cdk-lib\'s CustomResource writes, byte for byte, at the same logical id', () => {
+    const { stack, organization } = setUp();
+    new OrganizationalUnit(stack, 'Workloads', { organizationalUnitName: 'Workloads', parent: organization.root, tags: { team: 'a' } });
+    const ours = Template.fromStack(stack).toJSON().Resources;
+    const [id] = Object.keys(Template.fromStack(stack).findResources(ResourceType.ORGANIZATIONAL_UNIT));
+    const { ServiceToken: _, ...properties } = ours[id].Properties;
+    const reference = new Stack(new App(), 'Reference');
+    new CustomResource(new Construct(reference, 'Workloads'), 'Resource', { serviceToken: 'arn:provider', resourceType: ResourceType.ORGANIZATIONAL_UNIT, properties });
+    const theirs = Template.fromStack(reference).toJSON().Resources;
+    expect(Object.keys(theirs)).toEqual([id]);
+    ours[id].Properties.ServiceToken = 'arn:provider';
+    expect(JSON.stringify(ours[id])).toEqual(JSON.stringify(theirs[id]));
   });
 
   test('an OU as parent', () => {

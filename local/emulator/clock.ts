@@ -12,6 +12,11 @@
  * on in real time from where it was left (it never goes back).
  * Nothing here holds a timer: state changes that are due are applied when the next request looks.
  */
+/** Where a clock was, as the state file keeps it: its time (epoch ms) when the file was written. */
+export interface ClockSnapshot {
+  readonly now: number;
+}
+
 export class Clock {
   /** Driver -> real epoch ms at which its lease runs out. */
   private readonly drivers = new Map<string, number>();
@@ -28,6 +33,22 @@ export class Clock {
   now(): number {
     if (this.driven()) return this.held!;
     return this.held === undefined ? this.source() : this.held + Math.max(0, this.source() - this.releasedAt);
+  }
+
+  /** The time now, for the state file. */
+  snapshot(): ClockSnapshot {
+    return { now: this.now() };
+  }
+
+  /**
+   * Carries on from a time saved in the state file: a rehearsal moves the clock ahead of real time,
+   * and the state's due times (creations, closures, expiries) are on it. The clock never goes back:
+   * a saved time behind this clock (an emulator that ran on real time) changes nothing.
+   */
+  resume(saved: ClockSnapshot | undefined): void {
+    if (saved === undefined || saved.now <= this.now()) return;
+    this.held = saved.now;
+    this.releasedAt = this.source();
   }
 
   /** Real milliseconds that `seconds` simulated seconds last (milliseconds of this clock). */

@@ -18,7 +18,7 @@ import { createOrganization } from './operations/organization';
 import { Quotas, ResolvedQuotas } from './quotas';
 import { close, listen } from './server';
 import { EmulatorState, FeatureSet, Ids, initialState } from './state';
-import { readStateFile, Store } from './state-file';
+import { readStateFile, savedClockOf, Store } from './state-file';
 
 export type { CallRecord } from './dispatcher';
 export type { FaultSpec } from './faults';
@@ -63,8 +63,9 @@ export class Emulator {
     const clock = new Clock(options.timeScale ?? 1);
     const faults = options.faults && checkFaultSpec(options.faults);
     const loaded = options.stateFile ? readStateFile(options.stateFile) : undefined;
+    if (loaded) clock.resume(savedClockOf(loaded));
     const state = loaded ?? initialState(options.seed ?? DEFAULT_SEED, clock.now());
-    const store = new Store(state, options.stateFile);
+    const store = new Store(state, options.stateFile, clock);
     const emulator = new Emulator({ ...options, faults }, clock, store);
     if (options.withOrganization && !state.organization) {
       const featureSet = typeof options.withOrganization === 'object' ? options.withOrganization.featureSet ?? 'ALL' : 'ALL';

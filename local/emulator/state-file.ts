@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { dirname } from 'path';
+import type { Clock, ClockSnapshot } from './clock';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-body';
 import { POLICY_TYPES } from './quotas';
 import { EmulatorState } from './state';
@@ -13,9 +14,9 @@ import { EmulatorState } from './state';
 /** The state file could not be written; the change that needed it was not applied. */
 export class StateFileWriteError extends Error {}
 
-/** The state, and where it is saved. */
+/** The state, and where it is saved (with the clock's time, when given: see Clock.resume). */
 export class Store {
-  constructor(public state: EmulatorState, readonly file?: string) {}
+  constructor(public state: EmulatorState, readonly file?: string, private readonly clock?: Clock) {}
 
   /** Creates the state file's directory (and its parents). */
   prepare(): void {
@@ -42,7 +43,7 @@ export class Store {
     if (!this.file) return;
     const temporary = `${this.file}.${process.pid}.tmp`;
     try {
-      writeFileSync(temporary, JSON.stringify(state, null, 2));
+      writeFileSync(temporary, JSON.stringify(this.clock ? { ...state, clock: this.clock.snapshot() } : state, null, 2));
       renameSync(temporary, this.file);
     } catch (error) {
       rmSync(temporary, { force: true });
@@ -73,6 +74,14 @@ export function readStateFile(file: string): EmulatorState | undefined {
     if (error instanceof StateFieldError) throw new Error(`The state file ${file} is not an emulator state file this version can load: ${error.message}`);
     throw error;
   }
+}
+
+/** The clock's time each loaded state was saved with (kept out of the state itself). */
+const savedClocks = new WeakMap<EmulatorState, ClockSnapshot>();
+
+/** The clock's time `state` was saved with, if it was read from a state file that has one. */
+export function savedClockOf(state: EmulatorState): ClockSnapshot | undefined {
+  return savedClocks.get(state);
 }
 
 class StateFieldError extends Error {}
@@ -288,5 +297,10 @@ export function checkState(data: unknown): EmulatorState {
   const handshakes = state.handshakes ?? {};
   entries(handshakes, 'handshakes', handshake, 'id');
   const stacks = object(state.stacks ?? {}, 'stacks');
-  return { ...(state as unknown as EmulatorState), handshakes: handshakes as EmulatorState['handshakes'], stacks };
+  // Added later: files without it load, and the clock then reads real time.
+  const clock = optional(state.clock, 'clock', (value, path) => ({ now: number(object(value, path).now, `${path}.now`) }));
+  const { clock: _, ...rest } = state;
+  const checked = { ...(rest as unknown as EmulatorState), handshakes: handshakes as EmulatorState['handshakes'], stacks };
+  if (clock) savedClocks.set(checked, clock);
+  return checked;
 }

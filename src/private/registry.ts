@@ -163,6 +163,9 @@ export function count(scope: IConstruct, key: string, by = 1): number {
   return value;
 }
 
+/** Keyed on the construct itself: every declared root, OU and account asks at synth time (no path hash for each). */
+const libraryTags = new WeakMap<IConstruct, number>();
+
 /**
  * Records that the handlers keep `tags` more tags of their own on `target` (a root, OU or account):
  * the ownership of a policy attachment resource, a delegated administrator registration, a policy
@@ -170,12 +173,12 @@ export function count(scope: IConstruct, key: string, by = 1): number {
  * target's quota of 50.
  */
 export function reserveLibraryTag(target: IConstruct, tags = 1): void {
-  count(target, `library-tags|${target.node.addr}`, tags);
+  libraryTags.set(target, reservedLibraryTags(target) + tags);
 }
 
 /** How many tags of their own the handlers keep on `construct` besides its ownership record. */
 export function reservedLibraryTags(construct: IConstruct): number {
-  return count(construct, `library-tags|${construct.node.addr}`, 0);
+  return libraryTags.get(construct) ?? 0;
 }
 
 /** The singleton construct registered under `key`, if any. */

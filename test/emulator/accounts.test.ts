@@ -24,7 +24,7 @@ import {
   RegisterDelegatedAdministratorCommand,
   RemoveAccountFromOrganizationCommand,
 } from '@aws-sdk/client-organizations';
-import { clientsFor, expectError, Fixture, newAccount, pollUntil, rootIdOf, settle, snapshot, startFixture } from './support';
+import { clientsFor, expectError, Fixture, holdClock, newAccount, pollUntil, rootIdOf, settle, snapshot, startFixture } from './support';
 import { Emulator } from '../../local/emulator';
 import { ResolvedQuotas } from '../../local/emulator/quotas';
 
@@ -138,8 +138,11 @@ describe('the accounts-per-organization quota', () => {
   test('requests beyond the quota FAIL with ACCOUNT_LIMIT_EXCEEDED, and once full CreateAccount is ACCOUNT_NUMBER_LIMIT_EXCEEDED', async () => {
     const f = await startFixture({ quotas: { maxAccounts: 2 } });
     try {
-      // The management account is one; both requests are accepted, only one account fits.
+      // The management account is one; both requests are accepted, only one account fits. The clock
+      // stands still while both are sent: on a busy machine A would otherwise be done before B is sent.
+      const release = await holdClock(f.emulator);
       const [a, b] = [await create(f.org, 'A', 'a@example.com'), await create(f.org, 'B', 'b@example.com')];
+      await release();
       expect((await settle(f.org, a.Id!)).State).toBe('SUCCEEDED');
       expect(await settle(f.org, b.Id!)).toMatchObject({ State: 'FAILED', FailureReason: 'ACCOUNT_LIMIT_EXCEEDED' });
       await expectError(create(f.org, 'C', 'c@example.com'), 'ConstraintViolationException', 'ACCOUNT_NUMBER_LIMIT_EXCEEDED');
@@ -157,7 +160,8 @@ describe('moving, removing and leaving', () => {
   let f: Fixture;
   let root: string;
   beforeAll(async () => {
-    f = await startFixture({ quotas: { maxAccounts: 100 } });
+    // Members made in a simulated second: these tests are about where accounts go, not how long creation takes.
+    f = await startFixture({ accountCreationSeconds: 1, quotas: { maxAccounts: 100 } });
     root = await rootIdOf(f.org);
   });
   afterAll(async () => f?.stop());
@@ -228,14 +232,16 @@ describe('moving, removing and leaving', () => {
 
 describe('CloseAccount', () => {
   test('PENDING_CLOSURE, then SUSPENDED, then CLOSED for good and out of the organization', async () => {
-    // 0.5 s of real PENDING_CLOSURE: room for the two calls that read it on a busy machine.
-    const f = await startFixture({ accountClosureSeconds: 500, quotas: { permanentClosureSeconds: 60 } });
+    const f = await startFixture({ accountCreationSeconds: 1, quotas: { permanentClosureSeconds: 60 } });
     try {
       const id = await newAccount(f.org, 'Closing');
+      // The clock stands still while the two calls read PENDING_CLOSURE, however busy the machine.
+      const release = await holdClock(f.emulator);
       await f.org.send(new CloseAccountCommand({ AccountId: id }));
       const pending = (await f.org.send(new DescribeAccountCommand({ AccountId: id }))).Account!;
       expect([pending.Status, pending.State]).toEqual(['PENDING_CLOSURE', 'PENDING_CLOSURE']);
       await expectError(f.org.send(new CloseAccountCommand({ AccountId: id })), 'AccountAlreadyClosedException');
+      await release();
       const suspended = await pollUntil(() => f.org.send(new DescribeAccountCommand({ AccountId: id })).then(o => o.Account!), a => a.State !== 'PENDING_CLOSURE');
       expect([suspended.Status, suspended.State]).toEqual(['SUSPENDED', 'SUSPENDED']);
       await pollUntil(() => f.org.send(new ListAccountsCommand({})).then(o => o.Accounts!.map(a => a.Id)), ids => !ids.includes(id));
@@ -246,7 +252,9 @@ describe('CloseAccount', () => {
   });
 
   test('three closures at once, the 30-day quota, the management account, accounts not in the organization', async () => {
-    const f = await startFixture({ accountClosureSeconds: 1_000_000, quotas: { maxAccounts: 100, maxClosuresPer30Days: 4 } });
+    const f = await startFixture({
+      accountCreationSeconds: 1, accountClosureSeconds: 1_000_000, quotas: { maxAccounts: 100, maxClosuresPer30Days: 4 },
+    });
     try {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push(await newAccount(f.org, `Doomed ${i}`));
@@ -257,7 +265,7 @@ describe('CloseAccount', () => {
       await expectError(f.org.send(new CloseAccountCommand({ AccountId: f.emulator.managementAccountId })), 'ConstraintViolationException', 'CANNOT_CLOSE_MANAGEMENT_ACCOUNT');
       await expectError(f.org.send(new CloseAccountCommand({ AccountId: '111111111111' })), 'AccountNotFoundException');
 
-      const g = await startFixture({ accountClosureSeconds: 1, quotas: { maxAccounts: 100, maxClosuresPer30Days: 1 } });
+      const g = await startFixture({ accountCreationSeconds: 1, accountClosureSeconds: 1, quotas: { maxAccounts: 100, maxClosuresPer30Days: 1 } });
       try {
         const [first, second] = [await newAccount(g.org, 'First'), await newAccount(g.org, 'Second')];
         await g.org.send(new CloseAccountCommand({ AccountId: first }));

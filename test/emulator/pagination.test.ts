@@ -55,7 +55,8 @@ async function collect<T>(pages: AsyncIterable<T>, items: (page: T) => unknown[]
 }
 
 beforeAll(async () => {
-  f = await startFixture({ withOrganization: { featureSet: 'CONSOLIDATED_BILLING' }, quotas: { maxAccounts: 30 } });
+  // Accounts made in a simulated second: the pages are under test here, not the creation.
+  f = await startFixture({ withOrganization: { featureSet: 'CONSOLIDATED_BILLING' }, accountCreationSeconds: 1, quotas: { maxAccounts: 30 } });
   root = await rootIdOf(f.org);
   // Invited first (consolidated billing), so that EnableAllFeatures makes a child handshake for it.
   guest = f.emulator.createExternalAccount('paged-guest@example.com');

@@ -103,6 +103,21 @@ export async function newAccount(org: OrganizationsClient, name = `Member ${++ac
   return status.AccountId!;
 }
 
+/**
+ * Holds the emulator's clock as a rehearsal does (local/emulator/clock.ts): simulated time stands
+ * still, however long a busy machine takes, until the returned function lets go of it.
+ */
+export async function holdClock(emulator: Emulator): Promise<() => Promise<void>> {
+  const url = `${emulator.endpoint}/_emulator/clock`;
+  const driver = 'test';
+  const held = await fetch(url, { method: 'PUT', body: JSON.stringify({ driver, leaseMs: 60_000 }) });
+  if (!held.ok) throw new Error(`PUT /_emulator/clock: ${held.status} ${await held.text()}`);
+  return async () => {
+    const released = await fetch(`${url}?driver=${driver}`, { method: 'DELETE' });
+    if (!released.ok) throw new Error(`DELETE /_emulator/clock: ${released.status} ${await released.text()}`);
+  };
+}
+
 /** The state as JSON, to show that a refused call changed nothing. */
 export function snapshot(emulator: Emulator): string {
   return JSON.stringify(emulator.state());

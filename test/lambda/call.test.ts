@@ -9,13 +9,15 @@ import {
 } from '@aws-sdk/client-organizations';
 import { createMemberAccount, CREDENTIALS, Harness, startHarness } from './harness';
 import { call, callAllPages, isMutating, operationName } from '../../lambda/shared/call';
+import { HandlerEnv } from '../../src/private/contract';
 
 const CONTENT = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 's3:DeleteBucket', Resource: '*' }] });
 
 describe('call', () => {
   let h: Harness;
-  beforeAll(async () => { h = await startHarness(); });
-  afterAll(() => h.stop());
+  // Retries back off from 5 ms, not 500: the tests count attempts, not time.
+  beforeAll(async () => { process.env[HandlerEnv.RETRY_BASE_MS] = '5'; h = await startHarness(); });
+  afterAll(() => { delete process.env[HandlerEnv.RETRY_BASE_MS]; return h.stop(); });
   afterEach(() => h.emulator.setFaults(undefined));
 
   test('a mutating call writes one line naming the operation and its target, never a document or an email', async () => {

@@ -360,7 +360,8 @@ const remove = (s: Subject, id: string, props: Properties, logicalId: string) =>
 const thing = (id: string) => id.replace(/\|adopted$/, '');
 
 beforeAll(async () => {
-  [h, bare] = await Promise.all([startHarness(), startHarness({ withOrganization: false })]);
+  // Accounts made in a simulated second: these lifecycles are about ownership, not about waiting for a creation.
+  [h, bare] = await Promise.all([startHarness({ accountCreationSeconds: 1 }), startHarness({ withOrganization: false })]);
   rootId = (await h.organizations.send(new ListRootsCommand({}))).Roots![0].Id!;
   await enableType('SERVICE_CONTROL_POLICY');
   const out = await h.organizations.send(new CreateAccountCommand({ AccountName: 'delegate', Email: 'delegate@example.com' }));

@@ -265,7 +265,7 @@ function replace<T extends { key: string }>(items: readonly T[], key: string, ch
  * A mutation gets the keys the second stack refers to in the deployed version too: the first
  * stack deploys first, so an export still imported by the deployed second stack cannot change.
  */
-type Mutation = (spec: AppSpec, rng: Rng, names: Names, deployedPins: ReadonlySet<string>) => AppSpec | undefined;
+type Mutation = (spec: AppSpec, rng: Rng, names: Names, deployedPins: ReadonlySet<string>, before: readonly AppSpec[]) => AppSpec | undefined;
 
 const MUTATIONS: Record<string, Mutation> = {
   addOu: (spec, rng, names) => (spec.ous.length < 8 ? addOu(spec, rng, names) : undefined),
@@ -315,13 +315,16 @@ const MUTATIONS: Record<string, Mutation> = {
     return { ...spec, ous: replace(spec.ous, ou.key, o => ({ ...o, tags: randomTags(rng) })) };
   },
   addAccount: (spec, rng, names) => (spec.accounts.length < 5 ? addAccount(spec, rng, names) : undefined),
-  removeAccount: (spec, rng, _names, pins) => {
+  removeAccount: (spec, rng, _names, pins, before) => {
     const pinned = crossStackTargets(spec, pins);
     const candidates = spec.accounts.filter(a => !pinned.has(a.key));
     if (candidates.length === 0) return undefined;
     const account = rng.pick(candidates);
-    // An account left in an OU keeps the OU from being deleted: the app moves it to the root first.
+    // An account left in an OU keeps the OU from being deleted: the app moves it to the root first,
+    // in an earlier version than the one that removes it (a removeOu of this version may have just
+    // moved it to the root in the app, while it is still in the OU in the organization).
     if (account.parent !== ROOT) return { ...spec, accounts: replace(spec.accounts, account.key, a => ({ ...a, parent: ROOT })) };
+    if (before.some(v => v.accounts.some(a => a.key === account.key && a.parent !== ROOT))) return undefined;
     return {
       ...spec,
       accounts: spec.accounts.filter(a => a.key !== account.key),
@@ -424,7 +427,7 @@ export function mutate(spec: AppSpec, rng: Rng, names: Names, doomProbability: n
   const count = rng.int(1, 3);
   for (let attempts = 0; applied.length < count && attempts < 20; attempts++) {
     const name = rng.pick(MUTATION_NAMES);
-    const result = MUTATIONS[name](next, rng, names, pins);
+    const result = MUTATIONS[name](next, rng, names, pins, deployed ? [spec, deployed] : [spec]);
     if (result) {
       next = result;
       applied.push(name);
