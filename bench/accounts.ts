@@ -16,7 +16,7 @@ import { dispatchIsComplete, dispatchOnEvent } from '../lambda/index';
 import { memoryLogger } from '../lambda/shared/log';
 import type { HandlerContext, IsCompleteRequest } from '../lambda/shared/types';
 import { Emulator } from '../local/emulator';
-import { AccountProps, HandlerEnv, ResourceType } from '../src/private/contract';
+import { AccountProperty, HandlerEnv, ResourceType } from '../src/private/contract';
 import { clientsFor, createEvent } from '../test/lambda/harness';
 
 const QUERY_INTERVAL_SECONDS = 30; // the provider's queryInterval (src/private/provider.ts)
@@ -30,8 +30,8 @@ interface Figures {
 
 async function createOne(index: number, run: string, ctx: () => HandlerContext, scale: number): Promise<string> {
   const event = createEvent(ResourceType.ACCOUNT, {
-    [AccountProps.ACCOUNT_NAME]: `${run}-${index}`,
-    [AccountProps.EMAIL]: `${run}-${index}@example.com`,
+    [AccountProperty.ACCOUNT_NAME]: `${run}-${index}`,
+    [AccountProperty.EMAIL]: `${run}-${index}@example.com`,
   }, `Account${index}`);
   const started = await dispatchOnEvent(event, ctx());
   const request = { ...event, ...started } as IsCompleteRequest;

@@ -26,7 +26,7 @@ import type {
   IsCompleteResponse,
   OnEventResponse,
 } from './shared/types';
-import { AccountAttrs, AccountProps, DEFAULT_CREATE_TIMEOUT_SECONDS } from '../src/private/contract';
+import { AccountAttrs, AccountProperty, DEFAULT_CREATE_TIMEOUT_SECONDS } from '../src/private/contract';
 
 /**
  * Keys that onCreate passes to isComplete in `Data` while an account is being created. The
@@ -118,7 +118,7 @@ function overdue(spec: AccountSpec, startedAt: number): boolean {
 
 function timeoutError(spec: AccountSpec, requestId: string | undefined): UserError {
   const which = requestId ? `CreateAccount request ${requestId} is still IN_PROGRESS` : 'CreateAccount was refused for now (throttling or 5 creations already in progress) the whole time';
-  return new UserError(`Account "${spec.accountName}" (${spec.email}): ${which} after ${spec.createTimeoutSeconds} s (${AccountProps.CREATE_TIMEOUT_SECONDS}). `
+  return new UserError(`Account "${spec.accountName}" (${spec.email}): ${which} after ${spec.createTimeoutSeconds} s (${AccountProperty.CREATE_TIMEOUT_SECONDS}). `
     + 'Deploy again to keep waiting: this resource resumes waiting on the same request, and finds the account it created once it exists '
     + '(by its owner tag), so no second account is created. Raising CreateTimeoutSeconds helps only up to '
     + `${DEFAULT_CREATE_TIMEOUT_SECONDS} s (45 minutes): CloudFormation waits at most one hour for a custom resource in one deployment.`);
@@ -241,7 +241,7 @@ async function adopt(existing: OrgAccount, spec: AccountSpec, me: string, owner:
   const accountId = existing.Id!;
   if (!spec.adoptExisting && !owner) {
     throw new UserError(`Account "${spec.accountName}": an account with the email ${spec.email} is already a member of this organization (${accountId}, "${existing.Name}"), `
-      + `and adoption is off (${AccountProps.ADOPT_EXISTING} "false"). Set adoptExisting to true to manage that account with this stack, `
+      + `and adoption is off (${AccountProperty.ADOPT_EXISTING} "false"). Set adoptExisting to true to manage that account with this stack, `
       + 'or import it with Account.fromAccountId instead of creating it.');
   }
   ctx.log(owner ? 'taking over existing account from another resource' : 'adopting existing account', { accountId, owner });
@@ -331,7 +331,7 @@ function createResponse(progress: CreateProgress, startedAt: number): OnEventRes
 
 export async function onCreate(event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const spec = parseAccountProps(event.ResourceProperties);
-  assertNoOwnershipKeys(spec.tags, AccountProps.TAGS, `Account "${spec.accountName}"`);
+  assertNoOwnershipKeys(spec.tags, AccountProperty.TAGS, `Account "${spec.accountName}"`);
   const startedAt = now();
   try {
     return createResponse(await reconcileCreate(spec, ownerOf(event), startedAt, ctx), startedAt);

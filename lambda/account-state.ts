@@ -23,7 +23,7 @@ import type {
   HandlerContext,
   Properties,
 } from './shared/types';
-import { AccountAttrs, AccountProps, AccountRemovalAction, DEFAULT_CREATE_TIMEOUT_SECONDS, DEFAULT_ROLE_NAME, WireTag } from '../src/private/contract';
+import { AccountAttrs, AccountProperty, AccountRemovalAction, DEFAULT_CREATE_TIMEOUT_SECONDS, DEFAULT_ROLE_NAME, WireTag } from '../src/private/contract';
 
 /** `IamUserAccessToBilling` when the property is absent, as documented for `CreateAccount`. */
 export const DEFAULT_IAM_USER_ACCESS_TO_BILLING = 'ALLOW';
@@ -49,24 +49,24 @@ export interface AccountSpec {
  * "false" is false, `CreateTimeoutSeconds` is parsed as a number.
  */
 export function parseAccountProps(props: Properties): AccountSpec {
-  const billing = optionalString(props, AccountProps.IAM_USER_ACCESS_TO_BILLING) ?? DEFAULT_IAM_USER_ACCESS_TO_BILLING;
+  const billing = optionalString(props, AccountProperty.IAM_USER_ACCESS_TO_BILLING) ?? DEFAULT_IAM_USER_ACCESS_TO_BILLING;
   if (billing !== 'ALLOW' && billing !== 'DENY') {
-    throw new Error(`Property ${AccountProps.IAM_USER_ACCESS_TO_BILLING} must be "ALLOW" or "DENY", got ${JSON.stringify(billing)}`);
+    throw new Error(`Property ${AccountProperty.IAM_USER_ACCESS_TO_BILLING} must be "ALLOW" or "DENY", got ${JSON.stringify(billing)}`);
   }
-  const removal = optionalString(props, AccountProps.REMOVAL_ACTION) ?? AccountRemovalAction.RETAIN;
+  const removal = optionalString(props, AccountProperty.REMOVAL_ACTION) ?? AccountRemovalAction.RETAIN;
   if (!Object.values(AccountRemovalAction).includes(removal as RemovalAction)) {
-    throw new Error(`Property ${AccountProps.REMOVAL_ACTION} must be one of ${Object.values(AccountRemovalAction).join(', ')}, got ${JSON.stringify(removal)}`);
+    throw new Error(`Property ${AccountProperty.REMOVAL_ACTION} must be one of ${Object.values(AccountRemovalAction).join(', ')}, got ${JSON.stringify(removal)}`);
   }
-  const timeout = numberProperty(props, AccountProps.CREATE_TIMEOUT_SECONDS, DEFAULT_CREATE_TIMEOUT_SECONDS);
-  if (timeout <= 0) throw new Error(`Property ${AccountProps.CREATE_TIMEOUT_SECONDS} must be a positive number of seconds, got ${timeout}`);
+  const timeout = numberProperty(props, AccountProperty.CREATE_TIMEOUT_SECONDS, DEFAULT_CREATE_TIMEOUT_SECONDS);
+  if (timeout <= 0) throw new Error(`Property ${AccountProperty.CREATE_TIMEOUT_SECONDS} must be a positive number of seconds, got ${timeout}`);
   return {
-    accountName: requiredString(props, AccountProps.ACCOUNT_NAME),
-    email: requiredString(props, AccountProps.EMAIL),
-    parentId: optionalString(props, AccountProps.PARENT_ID),
-    roleName: optionalString(props, AccountProps.ROLE_NAME) ?? DEFAULT_ROLE_NAME,
+    accountName: requiredString(props, AccountProperty.ACCOUNT_NAME),
+    email: requiredString(props, AccountProperty.EMAIL),
+    parentId: optionalString(props, AccountProperty.PARENT_ID),
+    roleName: optionalString(props, AccountProperty.ROLE_NAME) ?? DEFAULT_ROLE_NAME,
     iamUserAccessToBilling: billing,
-    tags: tagList(props, AccountProps.TAGS),
-    adoptExisting: booleanProperty(props, AccountProps.ADOPT_EXISTING, true),
+    tags: tagList(props, AccountProperty.TAGS),
+    adoptExisting: booleanProperty(props, AccountProperty.ADOPT_EXISTING, true),
     removalAction: removal as RemovalAction,
     createTimeoutSeconds: timeout,
   };
@@ -104,7 +104,7 @@ export async function ensureParent(accountId: string, parentId: string | undefin
       if (isError(error, 'DuplicateAccountException')) return parentId;
       if (isError(error, 'DestinationParentNotFoundException', 'InvalidInputException')) {
         throw new UserError(`Cannot move account ${accountId} to ${parentId}: ${(error as Error).name}${reasonOf(error) ? ` ${reasonOf(error)}` : ''} (${(error as Error).message}). `
-          + `Check ${AccountProps.PARENT_ID}: it must be the root (r-...) or an OU (ou-...-...) of this organization that still exists.`);
+          + `Check ${AccountProperty.PARENT_ID}: it must be the root (r-...) or an OU (ou-...-...) of this organization that still exists.`);
       }
       // Moved elsewhere between our look and the move (a late request's undo, say): look again.
       if (!isError(error, 'SourceParentNotFoundException', 'AccountNotFoundException') || attempt >= 3) throw error;

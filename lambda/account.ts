@@ -38,7 +38,7 @@ import type {
   ResourceHandler,
   UpdateEvent,
 } from './shared/types';
-import { AccountProps, AccountRemovalAction, IdPattern } from '../src/private/contract';
+import { AccountProperty, AccountRemovalAction, IdPattern } from '../src/private/contract';
 
 /** Keys that onDelete passes to isComplete while `CloseAccount` waits for a free closure slot. */
 export const CloseState = {
@@ -73,7 +73,7 @@ function closeConstraintMessage(accountId: string, reason: string | undefined, m
 
 /** Normalised values of the properties that only apply when the account is created. */
 function creationOnly(spec: AccountSpec): Record<string, string> {
-  return { [AccountProps.ROLE_NAME]: spec.roleName, [AccountProps.IAM_USER_ACCESS_TO_BILLING]: spec.iamUserAccessToBilling };
+  return { [AccountProperty.ROLE_NAME]: spec.roleName, [AccountProperty.IAM_USER_ACCESS_TO_BILLING]: spec.iamUserAccessToBilling };
 }
 
 async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
@@ -83,7 +83,7 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
   const label = `Account "${spec.accountName}" (${accountId})`;
 
   // Refusals come before any mutation, so a refused update changes nothing.
-  assertNoOwnershipKeys(spec.tags, AccountProps.TAGS, label);
+  assertNoOwnershipKeys(spec.tags, AccountProperty.TAGS, label);
   const newOnly = creationOnly(spec);
   const oldOnly = creationOnly(old);
   for (const [name, value] of Object.entries(newOnly)) {
@@ -92,7 +92,7 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
       throw new UserError(`${label}: ${name} cannot change from ${JSON.stringify(before)} to ${JSON.stringify(value)}. `
         + `${name} only applies when CreateAccount creates the account, and no API changes it afterwards `
         + `(replacing the resource would create a new AWS account). Revert ${name} to ${JSON.stringify(before)}; `
-        + (name === AccountProps.ROLE_NAME ? 'to grant another role access, create it in the member account yourself. ' : 'to change billing access, use the account\'s Billing console. ')
+        + (name === AccountProperty.ROLE_NAME ? 'to grant another role access, create it in the member account yourself. ' : 'to change billing access, use the account\'s Billing console. ')
         + `(No API reads ${name} back, so the rollback of a refused change is refused too: if the stack is UPDATE_ROLLBACK_FAILED on this resource, `
         + `run "aws cloudformation continue-update-rollback --stack-name <stack> --resources-to-skip ${event.LogicalResourceId}"; the account was not changed.)`);
     }

@@ -19,7 +19,7 @@ import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
-import { ADOPTED_SUFFIX, AwsServiceAccessProps } from '../src/private/contract';
+import { ADOPTED_SUFFIX, AwsServiceAccessProperty } from '../src/private/contract';
 
 /** The typed form of the resource's wire properties. */
 export interface AwsServiceAccessSpec {
@@ -28,7 +28,7 @@ export interface AwsServiceAccessSpec {
 
 /** Parses `ResourceProperties` of an AwsServiceAccess. */
 export function parseAwsServiceAccessProps(props: Properties): AwsServiceAccessSpec {
-  return { servicePrincipal: requiredString(props, AwsServiceAccessProps.SERVICE_PRINCIPAL) };
+  return { servicePrincipal: requiredString(props, AwsServiceAccessProperty.SERVICE_PRINCIPAL) };
 }
 
 /** The service principal, plus `|adopted` when trusted access was already enabled. */
@@ -54,7 +54,7 @@ function accessError(error: unknown, spec: AwsServiceAccessSpec, action: 'enable
       + 'Set the Organization\'s featureSet to ALL (which starts the "enable all features" handshake that every invited member account must approve), then deploy again.');
   }
   if (isError(error, 'InvalidInputException')) {
-    return new UserError(`${what}: AWS Organizations rejected the service principal (${detail}: ${(error as Error).message}). Check ${AwsServiceAccessProps.SERVICE_PRINCIPAL} `
+    return new UserError(`${what}: AWS Organizations rejected the service principal (${detail}: ${(error as Error).message}). Check ${AwsServiceAccessProperty.SERVICE_PRINCIPAL} `
       + '(the service\'s principal, for example guardduty.amazonaws.com or sso.amazonaws.com, as listed in "AWS services that you can use with AWS Organizations").');
   }
   if (isError(error, 'ConstraintViolationException')) {

@@ -22,7 +22,7 @@ import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
-import { DelegatedAdministratorProps, ID_SEPARATOR, IdPattern } from '../src/private/contract';
+import { DelegatedAdministratorProperty, ID_SEPARATOR, IdPattern } from '../src/private/contract';
 
 /** The typed form of the resource's wire properties. */
 export interface DelegatedAdministratorSpec {
@@ -33,8 +33,8 @@ export interface DelegatedAdministratorSpec {
 /** Parses `ResourceProperties` of a DelegatedAdministrator. */
 export function parseDelegatedAdministratorProps(props: Properties): DelegatedAdministratorSpec {
   return {
-    accountId: requiredString(props, DelegatedAdministratorProps.ACCOUNT_ID),
-    servicePrincipal: requiredString(props, DelegatedAdministratorProps.SERVICE_PRINCIPAL),
+    accountId: requiredString(props, DelegatedAdministratorProperty.ACCOUNT_ID),
+    servicePrincipal: requiredString(props, DelegatedAdministratorProperty.SERVICE_PRINCIPAL),
   };
 }
 
@@ -64,12 +64,12 @@ function trustedAccessMessage(spec: DelegatedAdministratorSpec): string {
     + `organization.enableAwsServiceAccess('${spec.servicePrincipal}') when the Organization is in the app (the DelegatedAdministrator construct `
     + `then orders it before the registration), or \`aws organizations enable-aws-service-access --service-principal ${spec.servicePrincipal}\` `
     + '(or the service\'s own console, which also sets the service up); then deploy again. If trusted access cannot be enabled either, '
-    + `check the spelling of ${DelegatedAdministratorProps.SERVICE_PRINCIPAL} (for example guardduty.amazonaws.com).`;
+    + `check the spelling of ${DelegatedAdministratorProperty.SERVICE_PRINCIPAL} (for example guardduty.amazonaws.com).`;
 }
 
 function unknownPrincipalMessage(spec: DelegatedAdministratorSpec, detail: string, trusted: boolean | undefined): string {
   return `Cannot register ${label(spec)}: AWS Organizations does not recognise ${JSON.stringify(spec.servicePrincipal)} as a service `
-    + `that supports delegated administrators (${detail}). Check the spelling of ${DelegatedAdministratorProps.SERVICE_PRINCIPAL} `
+    + `that supports delegated administrators (${detail}). Check the spelling of ${DelegatedAdministratorProperty.SERVICE_PRINCIPAL} `
     + '(the service principal, for example guardduty.amazonaws.com or securityhub.amazonaws.com; CloudFormation StackSets is '
     + 'member.org.stacksets.cloudformation.amazonaws.com), that the service appears with "Supports delegated administrator" in '
     + '"AWS services that you can use with AWS Organizations", and that trusted access is enabled for it'
@@ -106,7 +106,7 @@ async function registrationError(error: unknown, spec: DelegatedAdministratorSpe
   const detail = `${(error as Error).name}${reasonOf(error) ? ` ${reasonOf(error)}` : ''}: ${(error as Error).message}`;
   const reason = reasonOf(error);
   if (isError(error, 'AccountNotFoundException')) {
-    return new UserError(`Cannot register ${label(spec)}: account ${spec.accountId} is not a member of this organization (AccountNotFoundException). Check ${DelegatedAdministratorProps.ACCOUNT_ID}.`);
+    return new UserError(`Cannot register ${label(spec)}: account ${spec.accountId} is not a member of this organization (AccountNotFoundException). Check ${DelegatedAdministratorProperty.ACCOUNT_ID}.`);
   }
   if (isError(error, 'ConstraintViolationException')) {
     switch (reason) {

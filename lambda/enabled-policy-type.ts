@@ -29,7 +29,7 @@ import type {
   ResourceHandler,
   UpdateEvent,
 } from './shared/types';
-import { ADOPTED_SUFFIX, EnabledPolicyTypeProps, ID_SEPARATOR, IdPattern } from '../src/private/contract';
+import { ADOPTED_SUFFIX, EnabledPolicyTypeProperty, ID_SEPARATOR, IdPattern } from '../src/private/contract';
 
 /** The typed form of the resource's wire properties. */
 export interface EnabledPolicyTypeSpec {
@@ -45,8 +45,8 @@ export interface EnabledPolicyTypeId extends EnabledPolicyTypeSpec {
 /** Parses `ResourceProperties` of an EnabledPolicyType. */
 export function parseEnabledPolicyTypeProps(props: Properties): EnabledPolicyTypeSpec {
   return {
-    rootId: requiredString(props, EnabledPolicyTypeProps.ROOT_ID),
-    policyType: requiredString(props, EnabledPolicyTypeProps.POLICY_TYPE),
+    rootId: requiredString(props, EnabledPolicyTypeProperty.ROOT_ID),
+    policyType: requiredString(props, EnabledPolicyTypeProperty.POLICY_TYPE),
   };
 }
 
@@ -89,12 +89,12 @@ function enableError(error: unknown, spec: EnabledPolicyTypeSpec): unknown {
     return new UserError(notAvailableMessage(spec, detail));
   }
   if (isError(error, 'RootNotFoundException')) {
-    return new UserError(`Cannot enable ${label(spec)}: the root ${spec.rootId} does not exist in this organization (RootNotFoundException). Check ${EnabledPolicyTypeProps.ROOT_ID} (the root id r-..., from organization.root or \`aws organizations list-roots\`).`);
+    return new UserError(`Cannot enable ${label(spec)}: the root ${spec.rootId} does not exist in this organization (RootNotFoundException). Check ${EnabledPolicyTypeProperty.ROOT_ID} (the root id r-..., from organization.root or \`aws organizations list-roots\`).`);
   }
   if (isError(error, 'InvalidInputException')) {
-    return new UserError(`Cannot enable ${label(spec)}: AWS Organizations rejected the request (${detail}: ${(error as Error).message}). Check ${EnabledPolicyTypeProps.POLICY_TYPE} `
+    return new UserError(`Cannot enable ${label(spec)}: AWS Organizations rejected the request (${detail}: ${(error as Error).message}). Check ${EnabledPolicyTypeProperty.POLICY_TYPE} `
       + '(one of SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY, TAG_POLICY, BACKUP_POLICY, AISERVICES_OPT_OUT_POLICY, CHATBOT_POLICY, DECLARATIVE_POLICY_EC2, ...) '
-      + `and ${EnabledPolicyTypeProps.ROOT_ID}.`);
+      + `and ${EnabledPolicyTypeProperty.ROOT_ID}.`);
   }
   return error;
 }
@@ -108,7 +108,7 @@ async function findRoot(rootId: string, ctx: HandlerContext): Promise<Root | und
 async function statusOf(spec: EnabledPolicyTypeSpec, ctx: HandlerContext): Promise<string | undefined> {
   const root = await findRoot(spec.rootId, ctx);
   if (!root) {
-    throw new UserError(`Cannot enable ${label(spec)}: the root ${spec.rootId} does not exist in this organization. Check ${EnabledPolicyTypeProps.ROOT_ID} (the root id r-..., from organization.root or \`aws organizations list-roots\`).`);
+    throw new UserError(`Cannot enable ${label(spec)}: the root ${spec.rootId} does not exist in this organization. Check ${EnabledPolicyTypeProperty.ROOT_ID} (the root id r-..., from organization.root or \`aws organizations list-roots\`).`);
   }
   return root.PolicyTypes?.find(p => p.Type === spec.policyType)?.Status;
 }

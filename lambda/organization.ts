@@ -32,7 +32,7 @@ import { resourceHandler } from './shared/lifecycle';
 import { assertNoOwnershipKeys, Owned, OwnershipTags, ownerOf, settleDelete, syncTagsAndClaim, undoCancelledCreate } from './shared/ownership';
 import { booleanProperty, optionalString, tagList } from './shared/properties';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
-import { FeatureSet, FeatureSetName, OrganizationAttrs, OrganizationProps, WireTag } from '../src/private/contract';
+import { FeatureSet, FeatureSetName, OrganizationAttrs, OrganizationProperty, WireTag } from '../src/private/contract';
 
 /** The typed form of the resource's wire properties. */
 export interface OrganizationSpec {
@@ -45,14 +45,14 @@ export interface OrganizationSpec {
 
 /** Parses `ResourceProperties` of an Organization. `DeleteOnRemoval` "false" is false. */
 export function parseOrganizationProps(props: Properties): OrganizationSpec {
-  const featureSet = optionalString(props, OrganizationProps.FEATURE_SET) ?? FeatureSet.ALL;
+  const featureSet = optionalString(props, OrganizationProperty.FEATURE_SET) ?? FeatureSet.ALL;
   if (!Object.values(FeatureSet).includes(featureSet as FeatureSetName)) {
-    throw new Error(`Property ${OrganizationProps.FEATURE_SET} must be one of ${Object.values(FeatureSet).join(', ')}, got ${JSON.stringify(featureSet)}`);
+    throw new Error(`Property ${OrganizationProperty.FEATURE_SET} must be one of ${Object.values(FeatureSet).join(', ')}, got ${JSON.stringify(featureSet)}`);
   }
   return {
     featureSet: featureSet as FeatureSetName,
-    deleteOnRemoval: booleanProperty(props, OrganizationProps.DELETE_ON_REMOVAL, false),
-    rootTags: tagList(props, OrganizationProps.ROOT_TAGS),
+    deleteOnRemoval: booleanProperty(props, OrganizationProperty.DELETE_ON_REMOVAL, false),
+    rootTags: tagList(props, OrganizationProperty.ROOT_TAGS),
   };
 }
 
@@ -93,7 +93,7 @@ async function assertManagementAccount(org: Org, ctx: HandlerContext): Promise<v
 
 /** The message for a requested change from all features back to consolidated billing. */
 export function downgradeMessage(org: Org, logicalId: string): string {
-  return `Cannot change ${OrganizationProps.FEATURE_SET} of organization ${org.Id} from ${FeatureSet.ALL} to ${FeatureSet.CONSOLIDATED_BILLING}: `
+  return `Cannot change ${OrganizationProperty.FEATURE_SET} of organization ${org.Id} from ${FeatureSet.ALL} to ${FeatureSet.CONSOLIDATED_BILLING}: `
     + 'AWS Organizations cannot go back from all features to consolidated billing only. Nothing was changed. Set the feature set back to '
     + `${FeatureSet.ALL} (the default). If this happened during a rollback, continue it without this resource: \`aws cloudformation `
     + `continue-update-rollback --stack-name <stack> --resources-to-skip ${logicalId}\`.`;
@@ -126,7 +126,7 @@ export function pendingApprovalMessage(org: Org, handshake: Handshake, invited: 
   const who = invited.length > 0
     ? `the invited member accounts ${invited.map(describeAccount).join(', ')}`
     : 'the invited member accounts';
-  return `Enabling all features (${OrganizationProps.FEATURE_SET} ${FeatureSet.ALL}) of organization ${org.Id} has started: handshake ${handshake.Id} `
+  return `Enabling all features (${OrganizationProperty.FEATURE_SET} ${FeatureSet.ALL}) of organization ${org.Id} has started: handshake ${handshake.Id} `
     + `(state ${handshake.State}${expires}) waits for ${who} to approve it. Until then the organization keeps consolidated billing `
     + 'features only, and nothing else was changed. Have an administrator of each of those accounts accept the request (AWS Organizations '
     + 'console, or `aws organizations list-handshakes-for-account` and `accept-handshake` from that account), then deploy again: this '
@@ -152,7 +152,7 @@ async function enableAllFeatures(org: Org, ctx: HandlerContext): Promise<Org> {
         handshake = await openEnableAllFeaturesHandshake(ctx);
       }
       if (!handshake) {
-        throw new UserError(`Cannot enable all features (${OrganizationProps.FEATURE_SET} ${FeatureSet.ALL}) of organization ${org.Id}: AWS Organizations refused `
+        throw new UserError(`Cannot enable all features (${OrganizationProperty.FEATURE_SET} ${FeatureSet.ALL}) of organization ${org.Id}: AWS Organizations refused `
           + `EnableAllFeatures (${(error as Error).name}${reasonOf(error) ? ` ${reasonOf(error)}` : ''}: ${(error as Error).message}). Nothing was changed.`);
       }
     }
@@ -226,7 +226,7 @@ const owned = (org: Org, root: Root): Owned => ({ resourceId: root.Id ?? '', key
  */
 async function ensureAndClaim(event: CreateEvent | UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const spec = parseOrganizationProps(event.ResourceProperties);
-  assertNoOwnershipKeys(spec.rootTags, OrganizationProps.ROOT_TAGS, 'Organization');
+  assertNoOwnershipKeys(spec.rootTags, OrganizationProperty.ROOT_TAGS, 'Organization');
   const { org, created } = await ensureOrganization(spec, event.LogicalResourceId, ctx);
   const root = await rootOf(ctx);
   // The root's declared tags and the ownership record, in one ListTagsForResource and one TagResource at most.
@@ -268,7 +268,7 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
 /** The message for an organization that cannot be deleted because it has member accounts. */
 export function notEmptyMessage(org: Org, members: readonly OrgAccount[]): string {
   const list = members.map(a => `${describeAccount(a)}${a.Status && a.Status !== 'ACTIVE' ? ` (${a.Status})` : ''}`).join(', ');
-  return `Cannot delete organization ${org.Id} (${OrganizationProps.DELETE_ON_REMOVAL} is "true"): it still has ${members.length} member account`
+  return `Cannot delete organization ${org.Id} (${OrganizationProperty.DELETE_ON_REMOVAL} is "true"): it still has ${members.length} member account`
     + `${members.length === 1 ? '' : 's'}: ${list}. AWS Organizations deletes only an organization without member accounts (OrganizationNotEmptyException), `
     + 'and this stack never removes accounts on its own. Remove them first (RemovalAction REMOVE_FROM_ORGANIZATION or CLOSE on their Account constructs, '
     + 'or `aws organizations remove-account-from-organization`), or keep the organization (drop DeleteOnRemoval); then delete again.';
@@ -278,7 +278,7 @@ async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEven
   const organizationId = event.PhysicalResourceId;
   const spec = parseOrganizationProps(event.ResourceProperties);
   if (!spec.deleteOnRemoval) {
-    ctx.log('retaining organization', { organizationId, why: `${OrganizationProps.DELETE_ON_REMOVAL} is not "true"` });
+    ctx.log('retaining organization', { organizationId, why: `${OrganizationProperty.DELETE_ON_REMOVAL} is not "true"` });
     return {};
   }
   if (!organizationId.startsWith('o-')) {

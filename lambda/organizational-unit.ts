@@ -33,7 +33,7 @@ import {
 import { optionalString, requiredString, tagList } from './shared/properties';
 import { listTags } from './shared/tags';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
-import { MAX_TAGS_PER_RESOURCE, OrganizationalUnitAttrs, OrganizationalUnitProps, OWNERSHIP_TAGS_PER_RESOURCE, WireTag } from '../src/private/contract';
+import { MAX_OU_DEPTH, MAX_TAGS_PER_RESOURCE, OrganizationalUnitAttrs, OrganizationalUnitProperty, OWNERSHIP_TAGS_PER_RESOURCE, WireTag } from '../src/private/contract';
 
 /** The typed form of the resource's wire properties. */
 export interface OrganizationalUnitSpec {
@@ -46,9 +46,9 @@ export interface OrganizationalUnitSpec {
 /** Parses `ResourceProperties` of an OrganizationalUnit. */
 export function parseOrganizationalUnitProps(props: Properties): OrganizationalUnitSpec {
   return {
-    name: requiredString(props, OrganizationalUnitProps.NAME),
-    parentId: requiredString(props, OrganizationalUnitProps.PARENT_ID),
-    tags: tagList(props, OrganizationalUnitProps.TAGS),
+    name: requiredString(props, OrganizationalUnitProperty.NAME),
+    parentId: requiredString(props, OrganizationalUnitProperty.PARENT_ID),
+    tags: tagList(props, OrganizationalUnitProperty.TAGS),
   };
 }
 
@@ -58,11 +58,11 @@ const label = (spec: Pick<OrganizationalUnitSpec, 'name' | 'parentId'>) => `Orga
 function ouError(error: unknown, spec: OrganizationalUnitSpec): unknown {
   const what = label(spec);
   if (isError(error, 'ParentNotFoundException')) {
-    return new UserError(`${what}: the parent ${spec.parentId} does not exist in this organization (ParentNotFoundException). Check ${OrganizationalUnitProps.PARENT_ID} (a root r-... or an OU ou-...-... of this organization).`);
+    return new UserError(`${what}: the parent ${spec.parentId} does not exist in this organization (ParentNotFoundException). Check ${OrganizationalUnitProperty.PARENT_ID} (a root r-... or an OU ou-...-... of this organization).`);
   }
   if (isError(error, 'ConstraintViolationException')) {
     const advice: Record<string, string> = {
-      OU_DEPTH_LIMIT_EXCEEDED: 'the OU would be nested deeper than AWS Organizations allows (5 levels of OUs under the root; OU_DEPTH_LIMIT_EXCEEDED). Place it under a parent closer to the root.',
+      OU_DEPTH_LIMIT_EXCEEDED: `the OU would be nested deeper than AWS Organizations allows (${MAX_OU_DEPTH} levels of OUs under the root; OU_DEPTH_LIMIT_EXCEEDED). Place it under a parent closer to the root.`,
       OU_NUMBER_LIMIT_EXCEEDED: 'the organization already has the maximum number of OUs (2,000; OU_NUMBER_LIMIT_EXCEEDED). Delete unused OUs first.',
       MAX_TAG_LIMIT_EXCEEDED: `the OU would have more than ${MAX_TAGS_PER_RESOURCE} tags (MAX_TAG_LIMIT_EXCEEDED): its ${spec.tags.length} Tags plus the `
         + `${OwnershipTags.resource().owner} tag that records that this stack created it. Declare at most ${MAX_TAGS_PER_RESOURCE - OWNERSHIP_TAGS_PER_RESOURCE} Tags.`,
@@ -73,7 +73,7 @@ function ouError(error: unknown, spec: OrganizationalUnitSpec): unknown {
   }
   if (isError(error, 'InvalidInputException')) {
     return new UserError(`${what}: AWS Organizations rejected the request (InvalidInputException${reasonOf(error) ? ` ${reasonOf(error)}` : ''}: ${(error as Error).message}). `
-      + `Check ${OrganizationalUnitProps.NAME} (1 to 128 characters), ${OrganizationalUnitProps.PARENT_ID} and ${OrganizationalUnitProps.TAGS}.`);
+      + `Check ${OrganizationalUnitProperty.NAME} (1 to 128 characters), ${OrganizationalUnitProperty.PARENT_ID} and ${OrganizationalUnitProperty.TAGS}.`);
   }
   return error;
 }
@@ -158,7 +158,7 @@ function response(ou: OrganizationalUnit, spec: OrganizationalUnitSpec): OnEvent
 /** Parses the properties of a Create or Update, refusing tag keys under the library's prefix. */
 function parseForWrite(props: Properties): OrganizationalUnitSpec {
   const spec = parseOrganizationalUnitProps(props);
-  assertNoOwnershipKeys(spec.tags, OrganizationalUnitProps.TAGS, label(spec));
+  assertNoOwnershipKeys(spec.tags, OrganizationalUnitProperty.TAGS, label(spec));
   return spec;
 }
 
@@ -198,7 +198,7 @@ async function onUpdate(event: UpdateEvent, ctx: HandlerContext): Promise<OnEven
     // Checked before any change, so that a refused rename leaves the OU and its tags untouched.
     const clash = await findByName(spec, ctx);
     if (clash?.Id && clash.Id !== ouId) {
-      throw new UserError(`Cannot rename organizational unit ${ouId} from "${current.Name}" to "${spec.name}": another OU under ${spec.parentId} already has that name (${clash.Id}), and names are unique per parent (DuplicateOrganizationalUnitException). Choose another ${OrganizationalUnitProps.NAME}, or rename or delete ${clash.Id} first.`);
+      throw new UserError(`Cannot rename organizational unit ${ouId} from "${current.Name}" to "${spec.name}": another OU under ${spec.parentId} already has that name (${clash.Id}), and names are unique per parent (DuplicateOrganizationalUnitException). Choose another ${OrganizationalUnitProperty.NAME}, or rename or delete ${clash.Id} first.`);
     }
     try {
       const out = await call(ctx, 'organizations', new UpdateOrganizationalUnitCommand({ OrganizationalUnitId: ouId, Name: spec.name }), { log: { from: current.Name } });
@@ -284,7 +284,7 @@ async function clearLeftovers(ouId: string, accounts: OrgAccount[], ous: Organiz
 
 async function onDelete(event: DeleteEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const ouId = event.PhysicalResourceId;
-  const name = optionalString(event.ResourceProperties, OrganizationalUnitProps.NAME);
+  const name = optionalString(event.ResourceProperties, OrganizationalUnitProperty.NAME);
   if (!ouId.startsWith('ou-')) {
     // CloudFormation never learnt the OU: what the cancelled Create made is deleted, a takeover given back.
     return undoCancelledCreate(event, ctx, async () => {

@@ -15,7 +15,7 @@ import { resourceHandler } from './shared/lifecycle';
 import { claim, forget, Owned, OwnershipTags, ownerOf, prepareClaim, settleDelete, undoCancelledCreate } from './shared/ownership';
 import { requiredString } from './shared/properties';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
-import { ID_SEPARATOR, PolicyAttachmentProps } from '../src/private/contract';
+import { ID_SEPARATOR, PolicyAttachmentProperty } from '../src/private/contract';
 
 /** The typed form of the resource's wire properties. */
 export interface PolicyAttachmentSpec {
@@ -26,8 +26,8 @@ export interface PolicyAttachmentSpec {
 /** Parses `ResourceProperties` of a PolicyAttachment. */
 export function parsePolicyAttachmentProps(props: Properties): PolicyAttachmentSpec {
   return {
-    policyId: requiredString(props, PolicyAttachmentProps.POLICY_ID),
-    targetId: requiredString(props, PolicyAttachmentProps.TARGET_ID),
+    policyId: requiredString(props, PolicyAttachmentProperty.POLICY_ID),
+    targetId: requiredString(props, PolicyAttachmentProperty.TARGET_ID),
   };
 }
 
@@ -78,7 +78,7 @@ async function isAttached(policy: PolicyRef, targetId: string, ctx: HandlerConte
 async function attach(spec: PolicyAttachmentSpec, me: string, ctx: HandlerContext, confirm = false): Promise<OnEventResponse> {
   const summary = await lookUp(spec.policyId, ctx);
   if (!summary) {
-    throw new UserError(`Cannot attach policy ${spec.policyId} to ${spec.targetId}: the policy does not exist in this organization (PolicyNotFoundException). Check the ${PolicyAttachmentProps.POLICY_ID} (a policy id p-..., e.g. p-FullAWSAccess for the AWS-managed SCP).`);
+    throw new UserError(`Cannot attach policy ${spec.policyId} to ${spec.targetId}: the policy does not exist in this organization (PolicyNotFoundException). Check the ${PolicyAttachmentProperty.POLICY_ID} (a policy id p-..., e.g. p-FullAWSAccess for the AWS-managed SCP).`);
   }
   const policy: PolicyRef = { id: spec.policyId, name: summary.Name, type: summary.Type };
   const attached = await isAttached(policy, spec.targetId, ctx);

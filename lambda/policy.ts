@@ -31,7 +31,7 @@ import {
 import { optionalString, requiredString, stringList, tagList } from './shared/properties';
 import { applyTagChanges, listTags } from './shared/tags';
 import type { CreateEvent, DeleteEvent, HandlerContext, OnEventResponse, Properties, ResourceHandler, UpdateEvent } from './shared/types';
-import { MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, PolicyAttrs, PolicyProps, WireTag } from '../src/private/contract';
+import { MAX_TAGS_PER_RESOURCE, OWNERSHIP_TAGS_PER_RESOURCE, PolicyAttrs, PolicyProperty, WireTag } from '../src/private/contract';
 
 /** The typed form of the resource's wire properties. */
 export interface PolicySpec {
@@ -49,12 +49,12 @@ export interface PolicySpec {
 /** Parses `ResourceProperties` of a Policy. */
 export function parsePolicyProps(props: Properties): PolicySpec {
   return {
-    name: requiredString(props, PolicyProps.NAME),
-    description: optionalString(props, PolicyProps.DESCRIPTION) ?? '',
-    type: requiredString(props, PolicyProps.TYPE),
-    content: requiredString(props, PolicyProps.CONTENT),
-    tags: tagList(props, PolicyProps.TAGS),
-    targetIds: [...new Set(stringList(props, PolicyProps.TARGET_IDS))],
+    name: requiredString(props, PolicyProperty.NAME),
+    description: optionalString(props, PolicyProperty.DESCRIPTION) ?? '',
+    type: requiredString(props, PolicyProperty.TYPE),
+    content: requiredString(props, PolicyProperty.CONTENT),
+    tags: tagList(props, PolicyProperty.TAGS),
+    targetIds: [...new Set(stringList(props, PolicyProperty.TARGET_IDS))],
   };
 }
 
@@ -310,7 +310,7 @@ async function undoCreate(policy: PolicyRef, attached: readonly string[], ctx: H
 /** Parses the properties of a Create or Update, refusing tag keys under the library's prefix. */
 function parseForWrite(props: Properties): PolicySpec {
   const spec = parsePolicyProps(props);
-  assertNoOwnershipKeys(spec.tags, PolicyProps.TAGS, `Policy "${spec.name}" (${spec.type})`);
+  assertNoOwnershipKeys(spec.tags, PolicyProperty.TAGS, `Policy "${spec.name}" (${spec.type})`);
   return spec;
 }
 

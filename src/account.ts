@@ -4,7 +4,7 @@ import type { IParent } from './organizational-unit';
 import type { IPolicy } from './policy';
 import { IPolicyTarget, PolicyAttachment } from './policy-attachment';
 import { attachPolicy } from './private/attach';
-import { AccountAttrs, AccountProps as Wire, AccountRemovalActionName, ResourceType } from './private/contract';
+import { AccountAttrs, AccountProperty, AccountRemovalActionName, ResourceType } from './private/contract';
 import { checkParent, childInfo } from './private/parent';
 import { MAX_CREATE_TIMEOUT } from './private/provider';
 import { claim, OrganizationLink, organizationOf, setTreeInfo } from './private/registry';
@@ -317,15 +317,15 @@ export class Account extends AccountBase implements ITaggable {
       removalPolicy: RemovalPolicy.DESTROY,
       omitDefaultRemovalPolicy: true,
       properties: {
-        [Wire.ACCOUNT_NAME]: props.accountName,
-        [Wire.EMAIL]: props.email,
-        [Wire.PARENT_ID]: props.parent?.targetId,
-        [Wire.ROLE_NAME]: props.roleName,
-        [Wire.IAM_USER_ACCESS_TO_BILLING]: props.iamUserAccessToBilling === undefined ? undefined : (props.iamUserAccessToBilling ? 'ALLOW' : 'DENY'),
-        [Wire.TAGS]: Lazy.any({ produce: () => this.tags.renderTags() }),
-        [Wire.ADOPT_EXISTING]: String(props.adoptExisting ?? true),
-        [Wire.REMOVAL_ACTION]: this.removalAction satisfies AccountRemovalActionName,
-        [Wire.CREATE_TIMEOUT_SECONDS]: Tokenization.stringifyNumber(timeout.toSeconds()),
+        [AccountProperty.ACCOUNT_NAME]: props.accountName,
+        [AccountProperty.EMAIL]: props.email,
+        [AccountProperty.PARENT_ID]: props.parent?.targetId,
+        [AccountProperty.ROLE_NAME]: props.roleName,
+        [AccountProperty.IAM_USER_ACCESS_TO_BILLING]: props.iamUserAccessToBilling === undefined ? undefined : (props.iamUserAccessToBilling ? 'ALLOW' : 'DENY'),
+        [AccountProperty.TAGS]: Lazy.any({ produce: () => this.tags.renderTags() }),
+        [AccountProperty.ADOPT_EXISTING]: String(props.adoptExisting ?? true),
+        [AccountProperty.REMOVAL_ACTION]: this.removalAction satisfies AccountRemovalActionName,
+        [AccountProperty.CREATE_TIMEOUT_SECONDS]: Tokenization.stringifyNumber(timeout.toSeconds()),
       },
     });
 

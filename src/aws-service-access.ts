@@ -1,6 +1,6 @@
 import { RemovalPolicy, Resource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { AwsServiceAccessProps as Wire, ResourceType } from './private/contract';
+import { AwsServiceAccessProperty, ResourceType } from './private/contract';
 import { awsServiceAccessKey, organizationOf, registerSingleton, reserveLibraryTag, singleton } from './private/registry';
 import { OrganizationsResource } from './private/resource';
 import { fail, Rules, validateString } from './private/validation';
@@ -54,7 +54,7 @@ export class AwsServiceAccess extends Resource {
 
     this.resource = new OrganizationsResource(this, 'Resource', {
       resourceType: ResourceType.AWS_SERVICE_ACCESS,
-      properties: { [Wire.SERVICE_PRINCIPAL]: props.servicePrincipal },
+      properties: { [AwsServiceAccessProperty.SERVICE_PRINCIPAL]: props.servicePrincipal },
     });
     // Trusted access exists only once the organization does.
     if (organization?.resource) this.resource.node.addDependency(organization.resource);

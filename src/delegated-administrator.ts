@@ -1,7 +1,7 @@
 import { RemovalPolicy, Resource, Stack } from 'aws-cdk-lib';
 import { Construct, IDependable } from 'constructs';
 import type { IAccount } from './account';
-import { DelegatedAdministratorProps as Wire, ResourceType } from './private/contract';
+import { DelegatedAdministratorProperty, ResourceType } from './private/contract';
 import { awsServiceAccessKey, claim, identityKey, OrganizationLink, organizationOf, reserveLibraryTag, singleton } from './private/registry';
 import { OrganizationsResource } from './private/resource';
 import { describeConstruct, fail, Rules, validateString } from './private/validation';
@@ -62,8 +62,8 @@ export class DelegatedAdministrator extends Resource {
     this.resource = new OrganizationsResource(this, 'Resource', {
       resourceType: ResourceType.DELEGATED_ADMINISTRATOR,
       properties: {
-        [Wire.ACCOUNT_ID]: props.account.accountId,
-        [Wire.SERVICE_PRINCIPAL]: props.servicePrincipal,
+        [DelegatedAdministratorProperty.ACCOUNT_ID]: props.account.accountId,
+        [DelegatedAdministratorProperty.SERVICE_PRINCIPAL]: props.servicePrincipal,
       },
     });
     if (trusted) this.resource.node.addDependency(trusted);

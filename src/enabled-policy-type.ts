@@ -2,7 +2,7 @@ import { RemovalPolicy, Resource } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { IRoot } from './organization';
 import type { PolicyType } from './policy';
-import { EnabledPolicyTypeProps as Wire, ResourceType } from './private/contract';
+import { EnabledPolicyTypeProperty, ResourceType } from './private/contract';
 import { enabledPolicyTypeKey, registerSingleton, reserveLibraryTag, singleton, treeInfoOf } from './private/registry';
 import { OrganizationsResource } from './private/resource';
 import { describeConstruct, fail } from './private/validation';
@@ -64,8 +64,8 @@ export class EnabledPolicyType extends Resource {
     this.resource = new OrganizationsResource(this, 'Resource', {
       resourceType: ResourceType.ENABLED_POLICY_TYPE,
       properties: {
-        [Wire.ROOT_ID]: props.root.rootId,
-        [Wire.POLICY_TYPE]: props.policyType.value,
+        [EnabledPolicyTypeProperty.ROOT_ID]: props.root.rootId,
+        [EnabledPolicyTypeProperty.POLICY_TYPE]: props.policyType.value,
       },
     });
   }

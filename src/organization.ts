@@ -16,7 +16,7 @@ import { IParent, ParentType } from './organizational-unit';
 import { IPolicy, PolicyType } from './policy';
 import { PolicyAttachment } from './policy-attachment';
 import { attachPolicy } from './private/attach';
-import { FeatureSetName, OrganizationAttrs, OrganizationProps as Wire, ResourceType } from './private/contract';
+import { FeatureSetName, OrganizationAttrs, OrganizationProperty, ResourceType } from './private/contract';
 import {
   accountKey,
   awsServiceAccessKey,
@@ -388,9 +388,9 @@ export class Organization extends Resource implements IOrganization {
     this.resource = new OrganizationsResource(this, 'Resource', {
       resourceType: ResourceType.ORGANIZATION,
       properties: {
-        [Wire.FEATURE_SET]: this.featureSet satisfies FeatureSetName,
-        [Wire.DELETE_ON_REMOVAL]: Lazy.string({ produce: () => String(this.removalPolicy === RemovalPolicy.DESTROY) }),
-        [Wire.ROOT_TAGS]: Lazy.any({ produce: () => (this.root as OrganizationRoot).tags.renderTags() }),
+        [OrganizationProperty.FEATURE_SET]: this.featureSet satisfies FeatureSetName,
+        [OrganizationProperty.DELETE_ON_REMOVAL]: Lazy.string({ produce: () => String(this.removalPolicy === RemovalPolicy.DESTROY) }),
+        [OrganizationProperty.ROOT_TAGS]: Lazy.any({ produce: () => (this.root as OrganizationRoot).tags.renderTags() }),
       },
     });
     this.resource.applyRemovalPolicy(this.removalPolicy);

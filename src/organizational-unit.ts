@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import type { IPolicy } from './policy';
 import { IPolicyTarget, PolicyAttachment } from './policy-attachment';
 import { attachPolicy } from './private/attach';
-import { OrganizationalUnitAttrs, OrganizationalUnitProps as Wire, ResourceType } from './private/contract';
+import { OrganizationalUnitAttrs, OrganizationalUnitProperty, ResourceType } from './private/contract';
 import { checkParent, childInfo } from './private/parent';
 import { claim, identityKey, setTreeInfo } from './private/registry';
 import { OrganizationsResource } from './private/resource';
@@ -235,9 +235,9 @@ export class OrganizationalUnit extends OrganizationalUnitBase implements ITagga
       resourceType: ResourceType.ORGANIZATIONAL_UNIT,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
       properties: {
-        [Wire.NAME]: name,
-        [Wire.PARENT_ID]: props.parent.targetId,
-        [Wire.TAGS]: Lazy.any({ produce: () => this.tags.renderTags() }),
+        [OrganizationalUnitProperty.NAME]: name,
+        [OrganizationalUnitProperty.PARENT_ID]: props.parent.targetId,
+        [OrganizationalUnitProperty.TAGS]: Lazy.any({ produce: () => this.tags.renderTags() }),
       },
     });
 

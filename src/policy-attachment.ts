@@ -2,7 +2,7 @@ import { Annotations, Stack } from 'aws-cdk-lib';
 import { Construct, Dependable, IConstruct, IDependable } from 'constructs';
 import type { IPolicy } from './policy';
 import { alreadyAttachedMessage, attachmentKey } from './private/attachment-key';
-import { PolicyAttachmentProps as Wire, ResourceType } from './private/contract';
+import { PolicyAttachmentProperty, ResourceType } from './private/contract';
 import { AwsManagedPolicy, DEFAULT_POLICY_OF_TYPE, POLICY_TYPE_QUOTAS } from './private/quotas';
 import { claim, count, enabledPolicyTypeKey, foldOf, identityKey, reserveLibraryTag, rootOf, singleton, treeInfoOf } from './private/registry';
 import { OrganizationsResource } from './private/resource';
@@ -97,8 +97,8 @@ export class PolicyAttachment extends Construct {
     const resource = new OrganizationsResource(this, 'Resource', {
       resourceType: ResourceType.POLICY_ATTACHMENT,
       properties: {
-        [Wire.POLICY_ID]: policy.policyId,
-        [Wire.TARGET_ID]: target.targetId,
+        [PolicyAttachmentProperty.POLICY_ID]: policy.policyId,
+        [PolicyAttachmentProperty.TARGET_ID]: target.targetId,
       },
     });
     if (enabled) resource.node.addDependency(enabled);

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IDependable } from 'constructs';
 import { IPolicyTarget, PolicyAttachment } from './policy-attachment';
 import { attachPolicy } from './private/attach';
-import { PolicyAttrs, PolicyProps as Wire, ResourceType } from './private/contract';
+import { PolicyAttrs, PolicyProperty, ResourceType } from './private/contract';
 import { checkPolicy, CheckOptions, duplicateProblems, formatProblem, nonJsonProblems, parseJson, PolicyProblem, POLICY_RULES, sizeAdvice, unsafeNumberProblems } from './private/policy-rules';
 import { AwsManagedPolicy, POLICY_TYPE_QUOTAS } from './private/quotas';
 import { accountKey, claim, organizationOf, setFold } from './private/registry';
@@ -460,12 +460,12 @@ export class Policy extends PolicyBase implements ITaggable {
       resourceType: ResourceType.POLICY,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
       properties: {
-        [Wire.NAME]: props.policyName,
-        [Wire.DESCRIPTION]: props.description,
-        [Wire.TYPE]: props.policyType.value,
-        [Wire.CONTENT]: content,
-        [Wire.TAGS]: Lazy.any({ produce: () => this.tags.renderTags() }),
-        [Wire.TARGET_IDS]: Lazy.list({ produce: () => this.targetIds }, { omitEmpty: true }),
+        [PolicyProperty.NAME]: props.policyName,
+        [PolicyProperty.DESCRIPTION]: props.description,
+        [PolicyProperty.TYPE]: props.policyType.value,
+        [PolicyProperty.CONTENT]: content,
+        [PolicyProperty.TAGS]: Lazy.any({ produce: () => this.tags.renderTags() }),
+        [PolicyProperty.TARGET_IDS]: Lazy.list({ produce: () => this.targetIds }, { omitEmpty: true }),
       },
     });
 

@@ -17,6 +17,7 @@ import {
 import { call, callAllPages } from './call';
 import { isError, reasonOf, UserError } from './errors';
 import type { HandlerContext } from './types';
+import { POLICY_TYPE_QUOTAS } from '../../src/private/contract';
 
 /** The policy type that every root, OU and account must keep at least one policy of. */
 export const SERVICE_CONTROL_POLICY: string = PolicyType.SERVICE_CONTROL_POLICY;
@@ -56,6 +57,13 @@ export async function listTargetsForPolicy(policyId: string, ctx: HandlerContext
   return callAllPages(ctx, 'organizations', token => new ListTargetsForPolicyCommand({
     PolicyId: policyId, NextToken: token,
   }), page => page.Targets);
+}
+
+/** `: 10 per target`, from the contract's quotas (RCPFullAWSAccess counts toward the RCPs' 5), or nothing for an unknown type. */
+function attachmentQuota(type: string | undefined): string {
+  const max = type ? POLICY_TYPE_QUOTAS[type]?.maxDirectAttachments : undefined;
+  if (max === undefined) return '';
+  return `: ${max} per target${type === 'RESOURCE_CONTROL_POLICY' ? ', RCPFullAWSAccess included' : ''}`;
 }
 
 /** The explanation of the "at least one SCP" rule, for the targets a detach would leave bare. */
@@ -111,7 +119,8 @@ export function attachmentError(error: unknown, action: 'attach' | 'detach', pol
   if (isError(error, 'ConstraintViolationException')) {
     switch (reasonOf(error)) {
       case 'MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED':
-        return new UserError(`${what}: ${targetId} already has the maximum number of ${policy.type ?? ''} policies attached directly (MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED; a hard limit: 10 SCPs, 5 RCPs including RCPFullAWSAccess, 10 declarative, backup, tag or Security Hub policies, 5 chatbot or AI opt-out policies). Merge some policies into one, or attach this one to a parent OU instead (inherited policies do not count).`);
+        return new UserError(`${what}: ${targetId} already has the maximum number of ${policy.type ?? ''} policies attached directly (MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED; `
+          + `a hard limit${attachmentQuota(policy.type)}). Merge some policies into one, or attach this one to a parent OU instead (inherited policies do not count).`);
       case 'MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED':
         return new UserError(lastScpMessage(policy, [targetId]));
       case 'ORGANIZATION_NOT_IN_ALL_FEATURES_MODE':

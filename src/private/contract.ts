@@ -65,7 +65,7 @@ export const MAX_CREATE_TIMEOUT_SECONDS = 2700;
 export const DEFAULT_CREATE_TIMEOUT_SECONDS = MAX_CREATE_TIMEOUT_SECONDS;
 
 /** `Custom::Organizations_Organization`. Physical id: the organization id (`o-...`). */
-export const OrganizationProps = {
+export const OrganizationProperty = {
   FEATURE_SET: 'FeatureSet',
   /** "true" to delete the organization on removal (only when it has no member accounts). */
   DELETE_ON_REMOVAL: 'DeleteOnRemoval',
@@ -84,7 +84,7 @@ export const OrganizationAttrs = {
 } as const;
 
 /** `Custom::Organizations_OrganizationalUnit`. Physical id: the OU id (`ou-...`). */
-export const OrganizationalUnitProps = {
+export const OrganizationalUnitProperty = {
   NAME: 'Name',
   PARENT_ID: 'ParentId',
   TAGS: 'Tags',
@@ -96,7 +96,7 @@ export const OrganizationalUnitAttrs = {
 } as const;
 
 /** `Custom::Organizations_Account`. Physical id: the account id (12 digits). */
-export const AccountProps = {
+export const AccountProperty = {
   ACCOUNT_NAME: 'AccountName',
   EMAIL: 'Email',
   PARENT_ID: 'ParentId',
@@ -122,7 +122,7 @@ export const AccountAttrs = {
 } as const;
 
 /** `Custom::Organizations_Policy`. Physical id: the policy id (`p-...`). */
-export const PolicyProps = {
+export const PolicyProperty = {
   NAME: 'Name',
   DESCRIPTION: 'Description',
   TYPE: 'Type',
@@ -141,7 +141,7 @@ export const PolicyAttrs = {
 } as const;
 
 /** `Custom::Organizations_PolicyAttachment`, for targets or policies outside the policy's stack. Physical id: `<policyId>|<targetId>`. */
-export const PolicyAttachmentProps = {
+export const PolicyAttachmentProperty = {
   POLICY_ID: 'PolicyId',
   TARGET_ID: 'TargetId',
 } as const;
@@ -152,7 +152,7 @@ export const PolicyAttachmentProps = {
  * no resource of this library owns it (see lambda/shared/ownership.ts): removal never disables a
  * type the stack did not enable.
  */
-export const EnabledPolicyTypeProps = {
+export const EnabledPolicyTypeProperty = {
   ROOT_ID: 'RootId',
   POLICY_TYPE: 'PolicyType',
 } as const;
@@ -162,12 +162,12 @@ export const EnabledPolicyTypeProps = {
  * Physical id: the service principal, with `|adopted` appended when it was already enabled and
  * no resource of this library owns it (see lambda/shared/ownership.ts).
  */
-export const AwsServiceAccessProps = {
+export const AwsServiceAccessProperty = {
   SERVICE_PRINCIPAL: 'ServicePrincipal',
 } as const;
 
 /** `Custom::Organizations_DelegatedAdministrator`. Physical id: `<accountId>|<servicePrincipal>`. */
-export const DelegatedAdministratorProps = {
+export const DelegatedAdministratorProperty = {
   ACCOUNT_ID: 'AccountId',
   SERVICE_PRINCIPAL: 'ServicePrincipal',
 } as const;
@@ -235,3 +235,30 @@ export const HandlerBundle = {
   ON_EVENT: 'index.onEvent',
   IS_COMPLETE: 'index.isComplete',
 } as const;
+
+/**
+ * AWS Organizations quotas per policy type ("Quotas and service limits for AWS Organizations"),
+ * checked by the constructs at synth and named by the handlers' messages. Types missing from the
+ * table have no published figure and are not checked.
+ */
+export interface PolicyTypeQuota {
+  /** Characters of the minified document. */
+  readonly maxContentSize?: number;
+  /** Policies of the type attached directly to one root, OU or account (hard limit; inherited ones do not count). */
+  readonly maxDirectAttachments?: number;
+}
+
+export const POLICY_TYPE_QUOTAS: Readonly<Record<string, PolicyTypeQuota>> = {
+  SERVICE_CONTROL_POLICY: { maxContentSize: 10_240, maxDirectAttachments: 10 },
+  // RCPFullAWSAccess is attached to every target, cannot be detached, and counts toward the 5.
+  RESOURCE_CONTROL_POLICY: { maxContentSize: 5_120, maxDirectAttachments: 5 },
+  DECLARATIVE_POLICY_EC2: { maxContentSize: 10_000, maxDirectAttachments: 10 },
+  BACKUP_POLICY: { maxContentSize: 10_000, maxDirectAttachments: 10 },
+  TAG_POLICY: { maxContentSize: 10_000, maxDirectAttachments: 10 },
+  SECURITYHUB_POLICY: { maxContentSize: 10_000, maxDirectAttachments: 10 },
+  CHATBOT_POLICY: { maxContentSize: 10_000, maxDirectAttachments: 5 },
+  AISERVICES_OPT_OUT_POLICY: { maxContentSize: 2_500, maxDirectAttachments: 5 },
+};
+
+/** Levels of OUs under the root (OU_DEPTH_LIMIT_EXCEEDED beyond). */
+export const MAX_OU_DEPTH = 5;

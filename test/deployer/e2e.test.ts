@@ -17,8 +17,8 @@ import { Workspace } from './support';
 import { deploy, destroy, EmulatorAdmin, RunResult } from '../../local/deployer';
 import { Emulator } from '../../local/emulator';
 import {
-  AccountProps, AwsServiceAccessProps, DelegatedAdministratorProps, EnabledPolicyTypeProps, OrganizationAttrs, OrganizationalUnitProps,
-  OrganizationProps, PolicyProps, ResourceType,
+  AccountProperty, AwsServiceAccessProperty, DelegatedAdministratorProperty, EnabledPolicyTypeProperty, OrganizationAttrs, OrganizationalUnitProperty,
+  OrganizationProperty, PolicyProperty, ResourceType,
 } from '../../src/private/contract';
 
 const HANDLERS = path.join(__dirname, '..', '..', 'assets', 'handlers');
@@ -53,39 +53,39 @@ function synth(workspace: Workspace, version: Version, name: string): string {
   const resource = (id: string, resourceType: string, properties: Record<string, unknown>) =>
     new CustomResource(stack, id, { serviceToken: provider.serviceToken, resourceType, properties });
 
-  const organization = resource('Organization', ResourceType.ORGANIZATION, { [OrganizationProps.FEATURE_SET]: 'ALL' });
+  const organization = resource('Organization', ResourceType.ORGANIZATION, { [OrganizationProperty.FEATURE_SET]: 'ALL' });
   organization.applyRemovalPolicy(RemovalPolicy.RETAIN);
   const root = organization.getAttString(OrganizationAttrs.ROOT_ID);
-  const scp = resource('ScpEnabled', ResourceType.ENABLED_POLICY_TYPE, { [EnabledPolicyTypeProps.ROOT_ID]: root, [EnabledPolicyTypeProps.POLICY_TYPE]: 'SERVICE_CONTROL_POLICY' });
-  const security = resource('Security', ResourceType.ORGANIZATIONAL_UNIT, { [OrganizationalUnitProps.NAME]: version.securityName, [OrganizationalUnitProps.PARENT_ID]: root });
+  const scp = resource('ScpEnabled', ResourceType.ENABLED_POLICY_TYPE, { [EnabledPolicyTypeProperty.ROOT_ID]: root, [EnabledPolicyTypeProperty.POLICY_TYPE]: 'SERVICE_CONTROL_POLICY' });
+  const security = resource('Security', ResourceType.ORGANIZATIONAL_UNIT, { [OrganizationalUnitProperty.NAME]: version.securityName, [OrganizationalUnitProperty.PARENT_ID]: root });
   const workloads = resource('Workloads', ResourceType.ORGANIZATIONAL_UNIT, {
-    [OrganizationalUnitProps.NAME]: version.workloadsName,
-    [OrganizationalUnitProps.PARENT_ID]: version.workloadsUnderSecurity ? security.ref : root,
+    [OrganizationalUnitProperty.NAME]: version.workloadsName,
+    [OrganizationalUnitProperty.PARENT_ID]: version.workloadsUnderSecurity ? security.ref : root,
   });
   const audit = resource('Audit', ResourceType.ACCOUNT, {
-    [AccountProps.ACCOUNT_NAME]: 'Audit',
-    [AccountProps.EMAIL]: 'audit@example.com',
-    [AccountProps.PARENT_ID]: version.auditIn === 'root' ? root : workloads.ref,
+    [AccountProperty.ACCOUNT_NAME]: 'Audit',
+    [AccountProperty.EMAIL]: 'audit@example.com',
+    [AccountProperty.PARENT_ID]: version.auditIn === 'root' ? root : workloads.ref,
   });
   audit.applyRemovalPolicy(RemovalPolicy.RETAIN);
   const policy = resource('Guardrail', ResourceType.POLICY, {
-    [PolicyProps.NAME]: 'Guardrail',
-    [PolicyProps.TYPE]: 'SERVICE_CONTROL_POLICY',
-    [PolicyProps.CONTENT]: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: version.policyAction, Resource: '*' }] }),
-    [PolicyProps.TARGET_IDS]: [version.policyOn === 'security' ? security.ref : workloads.ref],
+    [PolicyProperty.NAME]: 'Guardrail',
+    [PolicyProperty.TYPE]: 'SERVICE_CONTROL_POLICY',
+    [PolicyProperty.CONTENT]: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: version.policyAction, Resource: '*' }] }),
+    [PolicyProperty.TARGET_IDS]: [version.policyOn === 'security' ? security.ref : workloads.ref],
   });
   policy.node.addDependency(scp);
-  const access = resource('ConfigAccess', ResourceType.AWS_SERVICE_ACCESS, { [AwsServiceAccessProps.SERVICE_PRINCIPAL]: 'config.amazonaws.com' });
+  const access = resource('ConfigAccess', ResourceType.AWS_SERVICE_ACCESS, { [AwsServiceAccessProperty.SERVICE_PRINCIPAL]: 'config.amazonaws.com' });
   access.node.addDependency(organization);
   const admin = resource('ConfigAdmin', ResourceType.DELEGATED_ADMINISTRATOR, {
-    [DelegatedAdministratorProps.ACCOUNT_ID]: audit.ref,
-    [DelegatedAdministratorProps.SERVICE_PRINCIPAL]: 'config.amazonaws.com',
+    [DelegatedAdministratorProperty.ACCOUNT_ID]: audit.ref,
+    [DelegatedAdministratorProperty.SERVICE_PRINCIPAL]: 'config.amazonaws.com',
   });
   admin.node.addDependency(access);
   if (version.brokenOu) {
     // After the rename: had it still been running when Broken failed, CloudFormation would have sent
     // the rollback Update while the forward one ran (it stops waiting), and either could land last.
-    resource('Broken', ResourceType.ORGANIZATIONAL_UNIT, { [OrganizationalUnitProps.NAME]: 'Broken', [OrganizationalUnitProps.PARENT_ID]: 'ou-zzzz-zzzzzzzz' })
+    resource('Broken', ResourceType.ORGANIZATIONAL_UNIT, { [OrganizationalUnitProperty.NAME]: 'Broken', [OrganizationalUnitProperty.PARENT_ID]: 'ou-zzzz-zzzzzzzz' })
       .node.addDependency(security);
   }
   app.synth();
@@ -191,7 +191,7 @@ test('v3 fails on an OU under a parent that does not exist, and rolls the rename
   expect((await ous(root)).map(ou => ou.name)).toEqual(['Security']);
   expect((await ous((await ous(root))[0].id)).map(ou => ou.name)).toEqual(['Apps']);
   const doc = await new EmulatorAdmin(emulator.endpoint).getStack(STACK);
-  expect(doc!.resources.Security.properties[OrganizationalUnitProps.NAME]).toBe('Security');
+  expect(doc!.resources.Security.properties[OrganizationalUnitProperty.NAME]).toBe('Security');
 });
 
 test('v4 moves the account to the root; destroy removes what the stack owns and keeps the retained account and organization', async () => {

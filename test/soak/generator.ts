@@ -9,6 +9,7 @@
  * Each thing has a `key` that stays the same across versions (it is "the same thing" for the
  * invariants) and a construct `id` that a mutation may change (a new logical id for the same thing).
  */
+import { MAX_OU_DEPTH } from '../../src/private/contract';
 
 export type Tags = Record<string, string>;
 export type RemovalAction = 'RETAIN' | 'REMOVE_FROM_ORGANIZATION' | 'CLOSE';
@@ -88,7 +89,6 @@ const ACTIONS = ['s3:DeleteBucket', 'ec2:TerminateInstances', 'iam:CreateUser', 
   'account:CloseAccount', 'kms:ScheduleKeyDeletion', 'rds:DeleteDBInstance', 'cloudtrail:StopLogging'];
 const TAG_KEYS = ['team', 'env', 'cost-center', 'owner'];
 const TAG_VALUES = ['x', 'y', 'platform', 'research', 'prod', 'dev'];
-const MAX_OU_DEPTH = 5;
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same versions. */
 /* eslint-disable no-bitwise */
