@@ -271,7 +271,8 @@ const MUTATIONS: Record<string, Mutation> = {
   addOu: (spec, rng, names) => (spec.ous.length < 8 ? addOu(spec, rng, names) : undefined),
   removeOu: (spec, rng, _names, pins) => {
     const pinned = crossStackTargets(spec, pins);
-    const candidates = spec.ous.filter(o => !pinned.has(o.key) && !spec.ous.some(c => c.parent === o.key && pinned.has(c.key)));
+    // Its child OUs move, so they and everything under them are replaced (new ids): none may be pinned.
+    const candidates = spec.ous.filter(o => ![...descendants(spec, o.key)].some(k => pinned.has(k)));
     if (candidates.length === 0) return undefined;
     const ou = rng.pick(candidates);
     // What it holds moves to its parent (in the same version: the old OU is deleted, empty, in the cleanup).
