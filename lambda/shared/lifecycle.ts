@@ -53,10 +53,33 @@ function refuseStale(event: CreateEvent | UpdateEvent, ctx: HandlerContext): nev
   throw new UserError(`${event.RequestType} of ${event.LogicalResourceId} abandoned: the stack rolled this operation back before the request began.`);
 }
 
+/**
+ * Runs `work`; if it fails after its operation was rolled back (or began rolling back) while it
+ * worked, what it did before failing is undone by `undoFailed` first: the rollback's own request
+ * for this resource may have come and gone before those changes landed.
+ */
+async function unlessAbandonedWhenFailed<T>(event: CreateEvent | UpdateEvent, before: StackOperation, ctx: HandlerContext,
+  work: () => Promise<T>, undoFailed: () => Promise<unknown>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (before.phase === 'forward' && (await stackOperation(event.StackId, ctx)).rolledBack) {
+      ctx.log(`undoing a failed ${event.RequestType.toLowerCase()} the stack's rollback abandoned`, {
+        logicalResourceId: event.LogicalResourceId, error: (error as Error).name,
+      });
+      await undo(ctx, undoFailed).catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
 async function createUnlessAbandoned(handler: ResourceHandler, event: CreateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const before = await stackOperation(event.StackId, ctx);
   if (abandonedBeforeItBegan(before)) refuseStale(event, ctx);
-  const response = await handler.onCreate(event, ctx);
+  // A failed Create has no physical id: its undo is the rollback's Delete of a cancelled Create
+  // (the provider framework's id is the request id), which finds what it claimed by its natural key.
+  const response = await unlessAbandonedWhenFailed(event, before, ctx, () => handler.onCreate(event, ctx),
+    () => handler.onDelete({ ...event, RequestType: 'Delete', PhysicalResourceId: event.RequestId }, ctx));
   // Only a finished Create is undone here (one still waiting in isComplete is the rollback Delete's).
   if (before.phase !== 'forward' || !response.PhysicalResourceId) return response;
   const after = await stackOperation(event.StackId, ctx);
@@ -69,7 +92,8 @@ async function createUnlessAbandoned(handler: ResourceHandler, event: CreateEven
 async function updateUnlessAbandoned(handler: ResourceHandler, event: UpdateEvent, ctx: HandlerContext): Promise<OnEventResponse> {
   const before = await stackOperation(event.StackId, ctx);
   if (abandonedBeforeItBegan(before)) refuseStale(event, ctx);
-  const response = await handler.onUpdate(event, ctx);
+  const back: UpdateEvent = { ...event, ResourceProperties: event.OldResourceProperties, OldResourceProperties: event.ResourceProperties };
+  const response = await unlessAbandonedWhenFailed(event, before, ctx, () => handler.onUpdate(event, ctx), () => handler.onUpdate(back, ctx));
   if (before.phase !== 'forward') return response;
   const after = await stackOperation(event.StackId, ctx);
   const inPlace = (response.PhysicalResourceId ?? event.PhysicalResourceId) === event.PhysicalResourceId;
@@ -82,7 +106,6 @@ async function updateUnlessAbandoned(handler: ResourceHandler, event: UpdateEven
     return undone(response);
   }
   ctx.log('undoing an update the stack\'s rollback abandoned', { logicalResourceId: event.LogicalResourceId });
-  const back: UpdateEvent = { ...event, ResourceProperties: event.OldResourceProperties, OldResourceProperties: event.ResourceProperties };
   await undo(ctx, () => handler.onUpdate(back, ctx));
   return undone(response);
 }

@@ -510,12 +510,14 @@ Promise<{ readonly kind: 'made' } | { readonly kind: 'claimed'; readonly parentI
   const record = readAdoptionRecord(tags);
   const me = ownerOf(event);
   const ofThisStack = (identity: string | undefined): identity is string => identity !== undefined && stackOf(identity) === stackOf(me) && !identity.includes('+');
-  const made = marker && ofThisStack(current.owner) ? current.owner : undefined;
-  const claimant = !made && ofThisStack(record?.claimant) ? record!.claimant : undefined;
-  if (!made && !claimant) return undefined;
+  const maker = marker && ofThisStack(current.owner) ? current.owner : undefined;
+  const claimant = ofThisStack(record?.claimant) ? record!.claimant : undefined;
+  if (!maker && !claimant) return undefined;
   const operation = await stackOperation(event.StackId, ctx);
   if (operation.phase !== 'rollback' || operation.startedAt === undefined) return undefined;
-  if (made && marker!.at < operation.startedAt) return undefined;
+  // Made by an earlier operation, it may have been claimed again within this one (its record says so).
+  const made = maker && marker!.at >= operation.startedAt ? maker : undefined;
+  if (!made && !claimant) return undefined;
   const identity = (made ?? claimant)!;
   if (await resourceGone(stackOf(identity), identity.slice(identity.indexOf('/') + 1), ctx) !== true) return undefined;
   return made ? { kind: 'made' } : { kind: 'claimed', parentId: record!.parentId };

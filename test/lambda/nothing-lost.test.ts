@@ -7,6 +7,7 @@ import {
   CreatePolicyCommand,
   DescribeAccountCommand,
   DescribeOrganizationalUnitCommand,
+  DeleteOrganizationalUnitCommand,
   DescribePolicyCommand,
   DisableAWSServiceAccessCommand,
   EnableAWSServiceAccessCommand,
@@ -282,6 +283,26 @@ test('a Create CloudFormation abandoned is undone, and its waiter does not make 
   expect(complete.IsComplete).toBe(true);
   expect(ctx.log.lines.map(l => l.message)).toContain('nothing to wait for: the request was undone');
   expect(await enabled()).toBe(false);
+});
+
+test('a Create CloudFormation abandoned that then fails is undone too: an adoption whose move fails after the rollback deleted the new OU', async () => {
+  const id = await createMemberAccount(h, 'handmade-failed-late');
+  const ou = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'NewInThisDeploy' }))).OrganizationalUnit!.Id!;
+  const props = { AccountName: 'handmade-failed-late', Email: 'handmade-failed-late@example.com', ParentId: ou, Tags: [{ Key: 'team', Value: 'platform' }] };
+  await setStack(h, 'UPDATE_IN_PROGRESS', ['Late']);
+  // Another resource fails while the adoption is on its way: the rollback's Delete of this resource
+  // (a cancelled Create) finds nothing claimed yet, and the rollback deletes the new OU; the move then fails.
+  const organizations = raceBefore(h.organizations, 'MoveAccountCommand', async () => {
+    await setStack(h, 'UPDATE_ROLLBACK_IN_PROGRESS', ['Late']);
+    await account.onDelete(deleteEvent(ResourceType.ACCOUNT, 'Late-invented-1234', props, 'Late'), h.context());
+    await h.organizations.send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: ou }));
+  });
+  const ctx = h.context({ organizations });
+  await expect(account.onCreate(createEvent(ResourceType.ACCOUNT, props, 'Late'), ctx)).rejects.toThrow(/Cannot move account/);
+  expect(ctx.log.lines.map(l => l.message)).toContain('undoing a failed create the stack\'s rollback abandoned');
+  const tags = await tagsOf(h.organizations, id);
+  expect(tags).not.toHaveProperty('team');
+  expect((await h.organizations.send(new ListParentsCommand({ ChildId: id }))).Parents![0].Id).toBe(rootId);
 });
 
 test('a Create whose wait ends after its operation rolled back is undone then', async () => {
