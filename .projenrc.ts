@@ -169,6 +169,13 @@ const compileLocal = project.addTask('compile:local', {
   exec: 'tsc -p local/tsconfig.json',
 });
 project.postCompileTask.spawn(compileLocal);
+// The bin, bundled with the AWS SDK over tsc's lib/local/cli.js: installing the library adds no
+// dependency (jsii consumers in other languages get none), yet snapshot/plan/drift reach real AWS.
+const bundleCli = project.addTask('bundle:cli', {
+  description: 'Bundle the cdk-organizations CLI (local/, with the AWS SDK) into lib/local/cli.js',
+  exec: 'esbuild local/cli.ts --bundle --platform=node --target=node20 --format=cjs --legal-comments=none --log-level=warning --outfile=lib/local/cli.js',
+});
+project.postCompileTask.spawn(bundleCli);
 
 project.addTask('cli', {
   description: 'Run the cdk-organizations CLI from sources (emulator, deploy, destroy, tree)',

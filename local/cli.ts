@@ -12,6 +12,9 @@ Commands:
   deploy     Deploy a synthesized CDK app (cdk.out) against an emulator
   destroy    Destroy stacks deployed with 'deploy'
   tree       Print the organization of an emulator as a tree
+  snapshot   Read a live organization (read-only) into an emulator state file
+  drift      Report what changed in a live organization outside the deployed stacks
+  plan       Print the calls a deploy of an app would make to a live organization
 
 'cdk-organizations <command> --help' describes the options of a command.
 `;
@@ -25,6 +28,10 @@ export async function main(argv: string[]): Promise<number> {
     case 'destroy':
     case 'tree':
       return (await import('./deployer/cli')).main(command, rest);
+    case 'snapshot':
+    case 'drift':
+    case 'plan':
+      return (await import('./live/cli')).main(command, rest);
     case undefined:
       process.stderr.write(USAGE);
       return 1;

@@ -18,6 +18,8 @@ interface StackDocumentView {
   readonly createdAt?: unknown;
   readonly updatedAt?: unknown;
   readonly template?: unknown;
+  readonly parameters?: unknown;
+  readonly outputs?: unknown;
   readonly resources?: unknown;
   /** The operation under way, while there is one: CloudFormation's LastUpdatedTime is when it started. */
   readonly operation?: unknown;
@@ -76,7 +78,39 @@ function operationStart(doc: StackDocumentView): string | undefined {
   return doc.operation && typeof doc.operation === 'object' ? str((doc.operation as { startedAt?: unknown }).startedAt) : undefined;
 }
 
+/** The stack's parameter values (what `plan` and `drift` resolve its template with). */
+function parametersXml(doc: StackDocumentView): string {
+  const parameters = doc.parameters && typeof doc.parameters === 'object' ? Object.entries(doc.parameters as Record<string, unknown>) : [];
+  if (parameters.length === 0) return '';
+  const members = parameters.map(([key, value]) => '<member>' + element('ParameterKey', key)
+    + element('ParameterValue', Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : JSON.stringify(value)) + '</member>');
+  return `<Parameters>${members.join('')}</Parameters>`;
+}
+
+/** The stack's outputs, with their export names (what Fn::ImportValue of another stack reads). */
+function outputsXml(doc: StackDocumentView): string {
+  const outputs = doc.outputs && typeof doc.outputs === 'object' ? Object.entries(doc.outputs as Record<string, { value?: unknown; exportName?: unknown; description?: unknown }>) : [];
+  if (outputs.length === 0) return '';
+  const members = outputs.map(([key, output]) => '<member>' + element('OutputKey', key)
+    + element('OutputValue', typeof output?.value === 'string' ? output.value : JSON.stringify(output?.value))
+    + element('Description', str(output?.description)) + element('ExportName', str(output?.exportName)) + '</member>');
+  return `<Outputs>${members.join('')}</Outputs>`;
+}
+
 function stackXml(doc: StackDocumentView): string {
+  return '<member>'
+    + element('StackName', str(doc.stackName))
+    + element('StackId', str(doc.stackId))
+    + element('StackStatus', str(doc.status))
+    + element('StackStatusReason', str(doc.statusReason))
+    + element('CreationTime', str(doc.createdAt))
+    + element('LastUpdatedTime', operationStart(doc) ?? str(doc.updatedAt))
+    + parametersXml(doc)
+    + outputsXml(doc)
+    + '</member>';
+}
+
+function stackSummaryXml(doc: StackDocumentView): string {
   return '<member>'
     + element('StackName', str(doc.stackName))
     + element('StackId', str(doc.stackId))
@@ -107,7 +141,7 @@ function resourceXml(doc: StackDocumentView, logicalId: string, resource: Resour
 const notFound = (nameOrId: string) => failure('ValidationError', `Stack with id ${nameOrId} does not exist`);
 
 /**
- * Answers one CloudFormation request: DescribeStacks, DescribeStackResource,
+ * Answers one CloudFormation request: DescribeStacks, ListStacks, DescribeStackResource,
  * DescribeStackResources, ListStackResources and GetTemplate.
  */
 export function handleCloudFormation(stacks: Record<string, unknown>, params: URLSearchParams): CloudFormationAnswer {
@@ -121,6 +155,13 @@ export function handleCloudFormation(stacks: Record<string, unknown>, params: UR
       }
       const doc = findStack(stacks, stackName);
       return doc ? answer(action, `<Stacks>${stackXml(doc)}</Stacks>`) : notFound(stackName);
+    }
+    case 'ListStacks': {
+      // StackStatusFilter.member.N: only stacks in these statuses.
+      const filter = [...params.entries()].filter(([key]) => key.startsWith('StackStatusFilter.member.')).map(([, value]) => value);
+      const all = Object.values(stacks).filter((d): d is StackDocumentView => !!d && typeof d === 'object')
+        .filter(d => filter.length === 0 || filter.includes(str(d.status) ?? ''));
+      return answer(action, `<StackSummaries>${all.map(stackSummaryXml).join('')}</StackSummaries>`);
     }
     case 'DescribeStackResource': {
       const doc = findStack(stacks, stackName);
@@ -146,6 +187,6 @@ export function handleCloudFormation(stacks: Record<string, unknown>, params: UR
     }
     default:
       return failure('InvalidAction', `The action ${action || '(none)'} is not valid for this web service: the emulator answers CloudFormation's `
-        + 'DescribeStacks, DescribeStackResource, DescribeStackResources, ListStackResources and GetTemplate.');
+        + 'DescribeStacks, ListStacks, DescribeStackResource, DescribeStackResources, ListStackResources and GetTemplate.');
   }
 }
