@@ -1,6 +1,8 @@
 /**
  * `npm run demo`: the example landing zone deployed to a local AWS Organizations emulator with the
- * library's real handlers, printed as a tree, then changed by its second version.
+ * library's real handlers, printed as a tree, then changed by its second version, which is first
+ * planned against the organization (`cdk-organizations plan`, read-only) as a user would before a
+ * deploy to a real management account.
  *
  * No AWS account, credentials or network: the emulator runs in this process, with AWS's real
  * quotas and throttling, its clock sped up by the time scale (default 0.01: a 60 s account creation
@@ -15,6 +17,8 @@ import { landingZoneApp, LandingZoneVersion } from './app';
 import { organizationChanges, PolicyContents } from './changes';
 import { deploy, formatEvent, OrganizationsHttpClient, OrganizationTree, readOrganizationTree, renderOrganizationTree, RunResult } from '../../local/deployer';
 import { Emulator } from '../../local/emulator';
+import { liveClients } from '../../local/live/clients';
+import { formatPlan, plan } from '../../local/live/plan';
 
 interface DemoOptions {
   readonly timeScale: number;
@@ -101,6 +105,20 @@ async function main(argv: readonly string[]): Promise<void> {
     await deployVersion(1, emulator, options, workdir);
     const before = await readOrganization(emulator.endpoint);
     console.log(`\n${renderOrganizationTree(before.tree)}\n`);
+
+    console.log('== Planning version 2 against the organization (cdk-organizations plan: read-only, rehearsed on a private copy)');
+    const v2 = path.join(workdir, 'v2.cdk.out');
+    landingZoneApp(2, v2).synth();
+    const beforePlan = emulator.callLog.length;
+    // The real SDK clients plan uses against AWS, pointed at the emulator (any credentials will do).
+    const clients = liveClients({ endpoint: emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDDEMO', secretAccessKey: 'demo' } });
+    try {
+      console.log(formatPlan(await plan(clients, { app: v2, codeCacheDir: path.join(workdir, 'code'), snapshot: { pacing: false } })));
+    } finally {
+      clients.destroy();
+    }
+    const planMutating = emulator.callLog.slice(beforePlan).filter(c => !/^(Describe|List|Get)/.test(c.operation)).length;
+    console.log(`  (the plan made ${planMutating} mutating calls to the organization)\n`);
 
     console.log('== Applying version 2: Sandbox renamed to Experiments, team-sandbox moved to Dev, allowed-regions changed, deny-root-user removed');
     await deployVersion(2, emulator, options, workdir);
