@@ -497,7 +497,9 @@ export async function forget(owned: Owned, ctx: HandlerContext): Promise<void> {
  * back, when the rollback's Delete of that Create came before its late calls landed (CloudFormation
  * has deleted the resource already): `made` when the thing carries that resource's creation marker
  * from within the operation (it existed before nothing), `claimed` with the parent it came from
- * when that resource's claim record is on it (an adoption or a claim again, which moved it). The
+ * when that resource's claim record is on it (an adoption or a claim again, which moved it), or
+ * with none (the root) when only its owner tag names that resource (the rollback's Delete of a
+ * claim again settled the record before the late move landed). The
  * late Create undoes either in time, but an OU that holds the thing cannot be deleted until then,
  * so the OU's Delete deals with it first.
  */
@@ -510,17 +512,19 @@ Promise<{ readonly kind: 'made' } | { readonly kind: 'claimed'; readonly parentI
   const record = readAdoptionRecord(tags);
   const me = ownerOf(event);
   const ofThisStack = (identity: string | undefined): identity is string => identity !== undefined && stackOf(identity) === stackOf(me) && !identity.includes('+');
-  const maker = marker && ofThisStack(current.owner) ? current.owner : undefined;
+  const owner = ofThisStack(current.owner) ? current.owner : undefined;
   const claimant = ofThisStack(record?.claimant) ? record!.claimant : undefined;
-  if (!maker && !claimant) return undefined;
+  if (!owner && !claimant) return undefined;
   const operation = await stackOperation(event.StackId, ctx);
   if (operation.phase !== 'rollback' || operation.startedAt === undefined) return undefined;
-  // Made by an earlier operation, it may have been claimed again within this one (its record says so).
-  const made = maker && marker!.at >= operation.startedAt ? maker : undefined;
-  if (!made && !claimant) return undefined;
-  const identity = (made ?? claimant)!;
+  // Made by an earlier operation, it may have been claimed again within this one: its record says
+  // so, or (the rollback's Delete of that claim already settled the record and the marker) only
+  // its owner, whose resource CloudFormation has deleted. A rollback deletes only an OU made within
+  // the operation, so nothing of the stack's was in it before.
+  const made = owner && marker && marker.at >= operation.startedAt ? owner : undefined;
+  const identity = (made ?? claimant ?? owner)!;
   if (await resourceGone(stackOf(identity), identity.slice(identity.indexOf('/') + 1), ctx) !== true) return undefined;
-  return made ? { kind: 'made' } : { kind: 'claimed', parentId: record!.parentId };
+  return made ? { kind: 'made' } : { kind: 'claimed', parentId: record?.parentId };
 }
 
 /** The physical id the provider framework reports for a failed Create; it never forwards that id's Delete. */
