@@ -397,7 +397,6 @@ describe('Account handler against the emulator', () => {
     });
 
     test('CLOSE moves the account to the root first, so that the OU it was in can be deleted (a closed account stays 90 days)', async () => {
-      const rootId = (await h.organizations.send(new ListRootsCommand({}))).Roots![0].Id!;
       const ou = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'Closing' }))).OrganizationalUnit!.Id!;
       const { props, id } = await created('Closed In Ou', { ParentId: ou });
       expect((await h.organizations.send(new ListParentsCommand({ ChildId: id }))).Parents![0].Id).toBe(ou);
