@@ -258,16 +258,19 @@ async function clearLeftovers(ouId: string, accounts: OrgAccount[], ous: Organiz
   ctx: HandlerContext): Promise<[OrgAccount[], OrganizationalUnit[]]> {
   const keptOus: OrganizationalUnit[] = [];
   for (const ou of ous) {
-    if (!ou.Id || (await cancelledLeftover(ou.Id, event, ctx))?.kind !== 'made') {
+    const leftover = ou.Id ? await cancelledLeftover(ou.Id, event, ctx) : undefined;
+    if (leftover?.kind === 'gone') continue;
+    if (leftover?.kind !== 'made') {
       keptOus.push(ou);
       continue;
     }
     ctx.log('removing an OU a cancelled Create left in it', { ouId, child: ou.Id });
-    await destroyOu(ou.Id, ou.Name, ctx, event);
+    await destroyOu(ou.Id!, ou.Name, ctx, event);
   }
   const keptAccounts: OrgAccount[] = [];
   for (const account of accounts) {
     const leftover = account.Id ? await cancelledLeftover(account.Id, event, ctx) : undefined;
+    if (leftover?.kind === 'gone') continue;
     if (!leftover) {
       keptAccounts.push(account);
       continue;

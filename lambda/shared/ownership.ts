@@ -504,9 +504,10 @@ export async function forget(owned: Owned, ctx: HandlerContext): Promise<void> {
  * so the OU's Delete deals with it first.
  */
 export async function cancelledLeftover(resourceId: string, event: ResourceEvent, ctx: HandlerContext):
-Promise<{ readonly kind: 'made' } | { readonly kind: 'claimed'; readonly parentId?: string } | undefined> {
+Promise<{ readonly kind: 'made' } | { readonly kind: 'claimed'; readonly parentId?: string } | { readonly kind: 'gone' } | undefined> {
   const tags = await readTags(resourceId, ctx);
-  if (!tags) return undefined;
+  // Deleted since the OU's listing (its late Create's own undo, say): it keeps nothing from being deleted.
+  if (!tags) return { kind: 'gone' };
   const current = ownershipIn(tags, OwnershipTags.resource());
   const marker = parseCreatedMarker(current.previous);
   const record = readAdoptionRecord(tags);
