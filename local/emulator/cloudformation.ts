@@ -97,28 +97,22 @@ function outputsXml(doc: StackDocumentView): string {
   return `<Outputs>${members.join('')}</Outputs>`;
 }
 
-function stackXml(doc: StackDocumentView): string {
-  return '<member>'
-    + element('StackName', str(doc.stackName))
+/** What DescribeStacks' Stack and ListStacks' StackSummary have in common. */
+function stackFields(doc: StackDocumentView): string {
+  return element('StackName', str(doc.stackName))
     + element('StackId', str(doc.stackId))
     + element('StackStatus', str(doc.status))
     + element('StackStatusReason', str(doc.statusReason))
     + element('CreationTime', str(doc.createdAt))
-    + element('LastUpdatedTime', operationStart(doc) ?? str(doc.updatedAt))
-    + parametersXml(doc)
-    + outputsXml(doc)
-    + '</member>';
+    + element('LastUpdatedTime', operationStart(doc) ?? str(doc.updatedAt));
+}
+
+function stackXml(doc: StackDocumentView): string {
+  return `<member>${stackFields(doc)}${parametersXml(doc)}${outputsXml(doc)}</member>`;
 }
 
 function stackSummaryXml(doc: StackDocumentView): string {
-  return '<member>'
-    + element('StackName', str(doc.stackName))
-    + element('StackId', str(doc.stackId))
-    + element('StackStatus', str(doc.status))
-    + element('StackStatusReason', str(doc.statusReason))
-    + element('CreationTime', str(doc.createdAt))
-    + element('LastUpdatedTime', operationStart(doc) ?? str(doc.updatedAt))
-    + '</member>';
+  return `<member>${stackFields(doc)}</member>`;
 }
 
 function resourcesOf(doc: StackDocumentView): Array<[string, ResourceView]> {
