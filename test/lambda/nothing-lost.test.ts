@@ -16,7 +16,9 @@ import {
   ListParentsCommand,
   ListRootsCommand,
   ListTargetsForPolicyCommand,
+  MoveAccountCommand,
   TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-organizations';
 import { accountCreateEvent, accountProps, runCreate } from './account-support';
 import { createEvent, createMemberAccount, deleteEvent, Harness, ownerId, raceBefore, setStack, startHarness, tagsOf, updateEvent } from './harness';
@@ -206,6 +208,45 @@ describe('a Create CloudFormation stopped waiting for', () => {
     const error = await ou.onDelete(deleteEvent(T, kept, { Name: 'KeptParent', ParentId: rootId }, 'Kept'), h.context()).catch(e => e);
     expect(error.message).toContain(`it still contains OU ${byHand}`);
     expect(await exists(byHand)).toBe(true);
+  });
+
+  test('an account of an earlier operation that only its owner tag ties to a deleted resource (its record already settled) goes to the root', async () => {
+    // Made by an earlier operation; within this one a claim again moved it into a new OU, and the
+    // rollback's Delete of that claim settled its record and marker before the late move landed.
+    const accountId = (await runCreate(h, createEvent(ResourceType.ACCOUNT, accountProps('Owner Only'), 'OwnerOnlyAccount'))).PhysicalResourceId;
+    await new Promise(resolve => setTimeout(resolve, 5));
+    const started = new Date();
+    await new Promise(resolve => setTimeout(resolve, 5));
+    const parent = (await ou.onCreate(createEvent(T, { Name: 'OwnerOnlyParent', ParentId: rootId }, 'OwnerOnlyParent'), h.context())).PhysicalResourceId!;
+    await h.organizations.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: rootId, DestinationParentId: parent }));
+    await h.organizations.send(new UntagResourceCommand({ ResourceId: accountId, TagKeys: ['cdk-organizations:previous-owner'] }));
+    expect(Object.keys(await tagsOf(h.organizations, accountId)).filter(k => k.startsWith('cdk-organizations:'))).toEqual(['cdk-organizations:owner']);
+    await setStack(h, 'ROLLBACK_IN_PROGRESS', ['OwnerOnlyParent'], started);
+    await ou.onDelete(deleteEvent(T, parent, { Name: 'OwnerOnlyParent', ParentId: rootId }, 'OwnerOnlyParent'), h.context());
+    expect(await exists(parent)).toBe(false);
+    expect((await h.organizations.send(new ListParentsCommand({ ChildId: accountId }))).Parents![0].Id).toBe(rootId);
+    expect((await describeAccount(accountId)).State).toBe('ACTIVE');
+  });
+
+  test('a child OU deleted between the parent\'s listing and its check (its late Create\'s own undo) does not keep the parent from being deleted', async () => {
+    const started = new Date(Date.now() - 1_000);
+    const parent = (await ou.onCreate(createEvent(T, { Name: 'GoneChildParent', ParentId: rootId }, 'GoneChildParent'), h.context())).PhysicalResourceId!;
+    const child = (await ou.onCreate(createEvent(T, { Name: 'GoneChild', ParentId: parent }, 'GoneChild'), h.context())).PhysicalResourceId!;
+    await setStack(h, 'ROLLBACK_IN_PROGRESS', ['GoneChildParent'], started);
+    // The child goes just before its tags are read, after the parent listed it.
+    let raced = false;
+    const organizations = {
+      send: async (command: any) => {
+        if (!raced && command.constructor.name === 'ListTagsForResourceCommand' && command.input.ResourceId === child) {
+          raced = true;
+          await h.organizations.send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: child }));
+        }
+        return h.organizations.send(command);
+      },
+    } as unknown as typeof h.organizations;
+    await ou.onDelete(deleteEvent(T, parent, { Name: 'GoneChildParent', ParentId: rootId }, 'GoneChildParent'), h.context({ organizations }));
+    expect(raced).toBe(true);
+    expect([await exists(child), await exists(parent)]).toEqual([false, false]);
   });
 
   test('an OU made outside the stack stays, whatever the operation', async () => {

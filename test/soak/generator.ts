@@ -262,6 +262,18 @@ function replace<T extends { key: string }>(items: readonly T[], key: string, ch
 }
 
 /**
+ * Whether a new construct id and a new name of one OU would deploy together (`pending` says which
+ * of the two an earlier version, not deployed yet, holds) while the second stack refers to it or to
+ * an OU under it: the new construct finds no OU of the new name and makes one, so the OU and every
+ * OU under it are replaced (new ids), and CloudFormation refuses to change an export in use.
+ */
+function replacedWithPins(spec: AppSpec, ou: OuSpec, pins: ReadonlySet<string>, before: readonly AppSpec[],
+  pending: (earlier: OuSpec) => boolean): boolean {
+  const pinned = crossStackTargets(spec, pins);
+  return before.some(v => v.ous.some(d => d.key === ou.key && pending(d))) && [...descendants(spec, ou.key)].some(k => pinned.has(k));
+}
+
+/**
  * A mutation gets the keys the second stack refers to in the deployed version too: the first
  * stack deploys first, so an export still imported by the deployed second stack cannot change.
  */
@@ -287,9 +299,10 @@ const MUTATIONS: Record<string, Mutation> = {
     const policies = spec.policies.map(p => ({ ...p, targets: p.targets.filter(t => t !== ou.key) }));
     return { ...spec, ous, accounts, policies };
   },
-  renameOu: (spec, rng, names) => {
-    if (spec.ous.length === 0) return undefined;
-    const ou = rng.pick(spec.ous);
+  renameOu: (spec, rng, names, pins, before) => {
+    const candidates = spec.ous.filter(o => !replacedWithPins(spec, o, pins, before, d => d.id !== o.id));
+    if (candidates.length === 0) return undefined;
+    const ou = rng.pick(candidates);
     return { ...spec, ous: replace(spec.ous, ou.key, o => ({ ...o, name: freshOuName(rng, names, namesUnder(spec, o.parent)) })) };
   },
   moveOu: (spec, rng, _names, pins) => {
@@ -303,9 +316,9 @@ const MUTATIONS: Record<string, Mutation> = {
     if (parents.length === 0) return undefined;
     return { ...spec, ous: replace(spec.ous, ou.key, o => ({ ...o, parent: rng.pick(parents) })) };
   },
-  reIdOu: (spec, rng, names, pins) => {
+  reIdOu: (spec, rng, names, pins, before) => {
     const pinned = crossStackTargets(spec, pins);
-    const candidates = spec.ous.filter(o => !pinned.has(o.key));
+    const candidates = spec.ous.filter(o => !pinned.has(o.key) && !replacedWithPins(spec, o, pins, before, d => d.name !== o.name));
     if (candidates.length === 0) return undefined;
     const ou = rng.pick(candidates);
     return { ...spec, ous: replace(spec.ous, ou.key, o => ({ ...o, id: names.constructId('Ou') })) };

@@ -49,6 +49,13 @@ export interface Ledger {
    * (untagged), rather than detach that policy. Such a type, on and owned by nobody, is no orphan.
    */
   readonly otherStackTypes: Set<string>;
+  /**
+   * Thing made by hand → its user tags the last time a successful deploy or destroy found it
+   * undeclared. A removal leaves an adopted thing exactly as it is, tags included, and a later
+   * adoption keeps the tags it finds (only a takeover applies a declaration exactly): those tags
+   * are the thing's own from then on.
+   */
+  readonly releasedTags?: Map<string, Tags>;
 }
 
 const show = (value: unknown) => JSON.stringify(value);
@@ -63,6 +70,13 @@ export function canonical(value: unknown): string {
 }
 
 const sameTags = (a: Tags, b: Tags) => canonical(a) === canonical(b);
+
+/** The declared tags, and what a thing made by hand had when a removal last left it in place. */
+function expectedTags(id: string, actual: Tags, declared: Tags, ledger: Ledger): Tags {
+  const released = ledger.handMade.has(id) ? ledger.releasedTags?.get(id) ?? {} : {};
+  const kept = Object.entries(actual).filter(([k, v]) => !(k in declared) && released[k] === v);
+  return { ...Object.fromEntries(kept), ...declared };
+}
 
 export interface Resolved {
   readonly targets: Map<string, string | undefined>;
@@ -134,7 +148,7 @@ export function declaredViolations(declared: AppSpec, owners: ReadonlyMap<string
     }
     declaredIds.add(id);
     const state = snap.ous[id];
-    if (!sameTags(userTags(state.tags), ou.tags)) drift(`OU ${id} "${ou.name}" has tags ${show(userTags(state.tags))}, declared ${show(ou.tags)}`);
+    if (!sameTags(userTags(state.tags), expectedTags(id, userTags(state.tags), ou.tags, ledger))) drift(`OU ${id} "${ou.name}" has tags ${show(userTags(state.tags))}, declared ${show(ou.tags)}`);
     ownerOk(ou.key, id, state.tags, `OU ${id} "${ou.name}"`);
   }
   for (const account of declared.accounts) {
@@ -150,7 +164,7 @@ export function declaredViolations(declared: AppSpec, owners: ReadonlyMap<string
     if (state.name !== account.name) drift(`${what} is named "${state.name}", declared "${account.name}"`);
     const parentId = ids.get(account.parent);
     if (state.parentId !== parentId) drift(`${what} is under ${state.parentId}, declared under ${account.parent} (${parentId ?? 'missing'})`);
-    if (!sameTags(userTags(state.tags), account.tags)) drift(`${what} has tags ${show(userTags(state.tags))}, declared ${show(account.tags)}`);
+    if (!sameTags(userTags(state.tags), expectedTags(id, userTags(state.tags), account.tags, ledger))) drift(`${what} has tags ${show(userTags(state.tags))}, declared ${show(account.tags)}`);
     ownerOk(account.key, id, state.tags, what);
   }
   const declaredPolicyIds = new Map<string, string>();
@@ -171,7 +185,7 @@ export function declaredViolations(declared: AppSpec, owners: ReadonlyMap<string
       content = state.content;
     }
     if (canonical(content) !== canonical(policy.content)) drift(`${what} has content ${state.content}, declared ${canonical(policy.content)}`);
-    if (!sameTags(userTags(state.tags), policy.tags)) drift(`${what} has tags ${show(userTags(state.tags))}, declared ${show(policy.tags)}`);
+    if (!sameTags(userTags(state.tags), expectedTags(state.id, userTags(state.tags), policy.tags, ledger))) drift(`${what} has tags ${show(userTags(state.tags))}, declared ${show(policy.tags)}`);
     const targets = policy.targets.map(t => ids.get(t) ?? `(missing ${t})`).sort();
     if (show(targets) !== show(state.targets)) drift(`${what} is attached to ${show(state.targets)}, declared ${show(targets)} (${policy.targets.join(', ')})`);
     ownerOk(policy.key, state.id, state.tags, what);
@@ -207,6 +221,11 @@ export function declaredViolations(declared: AppSpec, owners: ReadonlyMap<string
   const declaredAdmins = new Set(declared.admins.map(d => `${ids.get(d.account)} ${d.principal}`));
   for (const admin of snap.delegatedAdmins) {
     if (!declaredAdmins.has(admin) && !ledger.initial.delegatedAdmins.includes(admin)) orphan(`delegated administrator ${admin} is registered and not declared`);
+  }
+
+  // What a removal left in place, tags included, is how a later adoption finds it.
+  for (const thing of [...Object.values(snap.ous), ...Object.values(snap.accounts), ...Object.values(snap.policies)]) {
+    if (ledger.handMade.has(thing.id) && !declaredIds.has(thing.id)) ledger.releasedTags?.set(thing.id, userTags(thing.tags));
   }
 
   // What the app made and no longer declares.

@@ -446,7 +446,15 @@ class Lifecycle {
 }
 
 function freshLedger(initial: Snapshot): Ledger {
-  return { initial, handMade: new Set(), removal: new Map(), appAccounts: new Map(), leftByRollback: new Set(), otherStackTypes: new Set() };
+  return {
+    initial,
+    handMade: new Set(),
+    removal: new Map(),
+    appAccounts: new Map(),
+    leftByRollback: new Set(),
+    otherStackTypes: new Set(),
+    releasedTags: new Map(),
+  };
 }
 
 /** Runs a scripted lifecycle (a reproduction) against a fresh emulator; returns its violations. */

@@ -61,6 +61,7 @@ describe('the invariants catch what they promise to catch', () => {
     appAccounts: new Map(),
     leftByRollback: new Set<string>(),
     otherStackTypes: new Set<string>(),
+    releasedTags: new Map<string, Record<string, string>>(),
   });
   const base: Snapshot = {
     rootId: 'r-1',
@@ -81,6 +82,23 @@ describe('the invariants catch what they promise to catch', () => {
     expect(classes(declaredViolations(spec, new Map([['ou1', 'S/TeamOu']]), base, ledger(base)))).toEqual(['drift after success']);
     const empty = { ...base, ous: {} };
     expect(classes(declaredViolations({ ...spec, ous: [] }, new Map(), base, ledger(empty)))).toEqual(['orphan']);
+  });
+
+  test('an OU made by hand keeps the tags a removal left on it when adopted again; a tag the app left otherwise is drift', () => {
+    const byHand: Snapshot = { ...base, ous: { 'ou-1': { ...base.ous['ou-1'], tags: { team: 'x' } } } };
+    const l = ledger(base);
+    l.handMade.add('ou-1');
+    // Released (no longer declared) with the tag team=x: that is how the next adoption finds it.
+    expect(declaredViolations({ ...spec, ous: [] }, new Map(), byHand, l)).toEqual([]);
+    const readopted = { ...spec, ous: [{ ...spec.ous[0], tags: { env: 'dev' } }] };
+    const withBoth: Snapshot = { ...base, ous: { 'ou-1': { ...base.ous['ou-1'], tags: { team: 'x', env: 'dev' } } } };
+    expect(declaredViolations(readopted, new Map(), withBoth, l)).toEqual([]);
+    // Another value than the one left, or the same OU never released: drift.
+    const changed: Snapshot = { ...base, ous: { 'ou-1': { ...base.ous['ou-1'], tags: { team: 'y', env: 'dev' } } } };
+    expect(classes(declaredViolations(readopted, new Map(), changed, l))).toEqual(['drift after success']);
+    const fresh = ledger(base);
+    fresh.handMade.add('ou-1');
+    expect(classes(declaredViolations(readopted, new Map(), withBoth, fresh))).toEqual(['drift after success']);
   });
 
   test('a closure the app did not declare is a loss; one it declared and removed is not', () => {
