@@ -229,7 +229,12 @@ export function notEmptyMessage(ouId: string, name: string | undefined, accounts
 async function destroyOu(ouId: string, name: string | undefined, ctx: HandlerContext, event?: ResourceEvent): Promise<void> {
   const refuseIfNotEmpty = async () => {
     let [accounts, ous] = [await listAccountsForParent(ouId, ctx), await listOusForParent(ouId, ctx)];
-    if (event && (accounts.length > 0 || ous.length > 0)) [accounts, ous] = await clearLeftovers(ouId, accounts, ous, event, ctx);
+    // What a cancelled Create left is cleared; a child it did not recognise may have left since the
+    // listing (a late Create's own undo moves back what it adopted, and drops its record): look again.
+    for (let look = 0; event && look < 2 && (accounts.length > 0 || ous.length > 0); look++) {
+      if (look > 0) [accounts, ous] = [await listAccountsForParent(ouId, ctx), await listOusForParent(ouId, ctx)];
+      [accounts, ous] = await clearLeftovers(ouId, accounts, ous, event, ctx);
+    }
     if (accounts.length > 0 || ous.length > 0) throw new UserError(notEmptyMessage(ouId, name, accounts, ous));
   };
   for (let attempt = 0; ; attempt++) {

@@ -10,8 +10,8 @@
  * `_.:/=+-@` only), cut into tag values of at most 256 characters: `cdk-organizations:adopted`,
  * then `cdk-organizations:adopted/1`, `/2`... (a policy's content takes a few). A claim whose
  * record does not fit in the tags the resource has room for is made all the same, and says in its
- * log line that its rollback cannot restore it. A later Update (the stack kept the resource) or a
- * removal that is not a rollback drops the record.
+ * log line that its rollback cannot restore it. A later Update (the stack kept the resource) keeps
+ * only the tag keys the app added, in a standing record; a removal that is not a rollback drops it.
  */
 import { createHash } from 'crypto';
 import { deflateRawSync, inflateRawSync } from 'zlib';
@@ -45,6 +45,12 @@ export interface AdoptionRecord {
   readonly claimant?: string;
   /** The CloudFormation request that claimed it: its retries keep the record; a later request's claim replaces it. */
   readonly request?: string;
+  /**
+   * Left by an Update of the adopter, once no rollback needs the claim: only the tag keys the app
+   * added (`tags`, all null), so that a later claim by another resource (a renamed construct)
+   * removes those it does not declare, as a takeover does. Nothing restores from it.
+   */
+  readonly standing?: boolean;
 }
 
 /** The short form of an owner identity that a record carries. */
@@ -75,7 +81,9 @@ export function adoptionRecord(me: string, current: ReadonlyMap<string, string>,
   return { ...defined, tags, adopter: adopterOf(me), claimant: me, ...request ? { request } : {} };
 }
 
-const FIELDS = { parentId: 'p', name: 'n', content: 'c', description: 'd', attached: 'x', targets: 'k', tags: 't', adopter: 'a', claimant: 'o', request: 'q' } as const;
+const FIELDS = {
+  parentId: 'p', name: 'n', content: 'c', description: 'd', attached: 'x', targets: 'k', tags: 't', adopter: 'a', claimant: 'o', request: 'q', standing: 's',
+} as const;
 
 function encode(record: AdoptionRecord): string {
   const compact: Record<string, unknown> = {};
@@ -109,6 +117,7 @@ function decode(value: string): AdoptionRecord | undefined {
     adopter: text('a'),
     claimant: text('o'),
     request: text('q'),
+    standing: parsed.s === true ? true : undefined,
   };
   return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as unknown as AdoptionRecord;
 }
@@ -129,7 +138,7 @@ export function readAdoptionRecord(tags: ReadonlyMap<string, string>): AdoptionR
 
 /** Whether a record changes anything (none is written when nothing changes). */
 function changesSomething(record: AdoptionRecord): boolean {
-  return Object.keys(record.tags).length > 0 || Object.keys(record).some(k => !['tags', 'adopter', 'claimant', 'request'].includes(k));
+  return Object.keys(record.tags).length > 0 || Object.keys(record).some(k => !['tags', 'adopter', 'claimant', 'request', 'standing'].includes(k));
 }
 
 /**
@@ -142,7 +151,7 @@ function changesSomething(record: AdoptionRecord): boolean {
 export function adoptionTags(resourceId: string, current: ReadonlyMap<string, string>, record: AdoptionRecord, ctx: HandlerContext,
   declared: readonly WireTag[] = []): WireTag[] {
   const existing = readAdoptionRecord(current);
-  if (existing && existing.adopter === record.adopter && existing.request === record.request) return [];
+  if (existing && existing.adopter === record.adopter && existing.request === record.request && !record.standing) return [];
   if (!changesSomething(record)) return [];
   const value = encode(record);
   const parts: WireTag[] = [];

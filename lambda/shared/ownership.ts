@@ -277,8 +277,10 @@ async function settleAdoption(owned: Owned, event: ResourceEvent, tags: Readonly
   if (record && record.adopter !== adopterOf(ownerOf(event))) return;
   const { phase, rolledBack } = await stackOperation(event.StackId, ctx);
   // Only the rollback of the operation that claimed it restores (or the undo of an abandoned
-  // request, which may come after the rollback ended); a removal drops the record.
-  if (!record || (phase !== 'rollback' && !rolledBack)) {
+  // request, which may come after the rollback ended); a removal drops the record. A standing
+  // record restores nothing: the undo of an abandoned request leaves it, a removal drops it.
+  if (record?.standing && keepRecord) return;
+  if (!record || record.standing || (phase !== 'rollback' && !rolledBack)) {
     await applyTagChanges(owned.resourceId, { set: [], remove: recordKeys(tags) }, ctx);
     return;
   }
@@ -362,6 +364,27 @@ export interface ClaimOptions extends ClaimRequest {
 }
 
 /**
+ * The record of a claim once an Update of the claiming resource came (the stack kept the thing, so
+ * no rollback needs it): on a thing adopted (no owner), a standing record of the declared tag keys
+ * the app added, that the thing did not have before (a later claim by another resource, such as
+ * the construct renamed, removes those it does not declare, as a takeover would); on a thing the
+ * stack owns, none (a takeover applies the declaration exactly). Another resource's record is that
+ * resource's to settle.
+ */
+function recordAfterUpdate(resourceId: string, actual: ReadonlyMap<string, string>, declared: readonly WireTag[], me: string,
+  ctx: HandlerContext): TagChanges {
+  const keys = recordKeys(actual);
+  const record = readAdoptionRecord(actual);
+  if (record && record.adopter !== adopterOf(me)) return { set: [], remove: [] };
+  if (ownershipIn(actual, OwnershipTags.resource()).owner !== undefined) return { set: [], remove: keys };
+  const added = declared.filter(t => record?.tags[t.Key] === null || (!actual.has(t.Key) && !(record && t.Key in record.tags)));
+  const standing: AdoptionRecord = { tags: Object.fromEntries(added.map(t => [t.Key, null])), adopter: adopterOf(me), claimant: me, standing: true };
+  const parts = added.length === 0 ? [] : adoptionTags(resourceId, actual, standing, ctx, declared);
+  if (parts.length === 0) return { set: [], remove: keys };
+  return { set: parts.filter(p => actual.get(p.Key) !== p.Value), remove: staleRecordKeys(actual, parts) };
+}
+
+/**
  * Brings the user's tags of an OU, account or policy to what the stack declares and records its
  * ownership, with one ListTagsForResource, one TagResource and one UntagResource at most (none
  * when nothing changes). Returns the claim (see {@link claimChanges}), for the caller to log.
@@ -386,11 +409,11 @@ export async function syncTagsAndClaim(
       result = claimed.claim;
       if (result === 'takeover') ctx.log('taking over from another resource', { what: options.what, resourceId, from: current.owner, to: options.me });
       if (result === 'reclaimed') ctx.log('claiming again what an earlier operation of this resource made', { what: options.what, resourceId, me: options.me });
-      // An Update: the stack kept the claimed thing, and no rollback will need the claim's record.
-      const dropRecord = options.confirm && keys.owner === OwnershipTags.resource().owner ? recordKeys(actual) : [];
+      const updated = options.confirm && keys.owner === OwnershipTags.resource().owner
+        ? recordAfterUpdate(resourceId, actual, newTags, options.me, ctx) : undefined;
       return {
-        set: [...claimed.changes.set, ...options.plan?.record ?? []],
-        remove: [...claimed.changes.remove, ...dropRecord, ...options.plan?.stale ?? []],
+        set: [...claimed.changes.set, ...options.plan?.record ?? [], ...updated?.set ?? []],
+        remove: [...claimed.changes.remove, ...options.plan?.stale ?? [], ...updated?.remove ?? []],
       };
     },
   });
@@ -514,7 +537,7 @@ Promise<{ readonly kind: 'made' } | { readonly kind: 'claimed'; readonly parentI
   const me = ownerOf(event);
   const ofThisStack = (identity: string | undefined): identity is string => identity !== undefined && stackOf(identity) === stackOf(me) && !identity.includes('+');
   const owner = ofThisStack(current.owner) ? current.owner : undefined;
-  const claimant = ofThisStack(record?.claimant) ? record!.claimant : undefined;
+  const claimant = ofThisStack(record?.claimant) && !record!.standing ? record!.claimant : undefined;
   if (!owner && !claimant) return undefined;
   const operation = await stackOperation(event.StackId, ctx);
   if (operation.phase !== 'rollback' || operation.startedAt === undefined) return undefined;

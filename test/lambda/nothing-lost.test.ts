@@ -24,6 +24,7 @@ import { accountCreateEvent, accountProps, runCreate } from './account-support';
 import { createEvent, createMemberAccount, deleteEvent, Harness, ownerId, raceBefore, setStack, startHarness, tagsOf, updateEvent } from './harness';
 import { account } from '../../lambda/account';
 import { handlers } from '../../lambda/index';
+import { readAdoptionRecord } from '../../lambda/shared/adoption';
 import { UserError } from '../../lambda/shared/errors';
 import { ResourceType } from '../../src/private/contract';
 
@@ -247,6 +248,28 @@ describe('a Create CloudFormation stopped waiting for', () => {
     await ou.onDelete(deleteEvent(T, parent, { Name: 'GoneChildParent', ParentId: rootId }, 'GoneChildParent'), h.context({ organizations }));
     expect(raced).toBe(true);
     expect([await exists(child), await exists(parent)]).toEqual([false, false]);
+  });
+
+  test('an account that leaves the OU between its listing and its check (a late Create\'s undo moving back what it adopted) does not keep the OU', async () => {
+    const started = new Date(Date.now() - 1_000);
+    const parent = (await ou.onCreate(createEvent(T, { Name: 'LeftSinceParent', ParentId: rootId }, 'LeftSinceParent'), h.context())).PhysicalResourceId!;
+    const accountId = await createMemberAccount(h, 'left-since');
+    await h.organizations.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: rootId, DestinationParentId: parent }));
+    await setStack(h, 'ROLLBACK_IN_PROGRESS', ['LeftSinceParent'], started);
+    let raced = false;
+    const organizations = {
+      send: async (command: any) => {
+        if (!raced && command.constructor.name === 'ListTagsForResourceCommand' && command.input.ResourceId === accountId) {
+          raced = true;
+          await h.organizations.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: parent, DestinationParentId: rootId }));
+        }
+        return h.organizations.send(command);
+      },
+    } as unknown as typeof h.organizations;
+    await ou.onDelete(deleteEvent(T, parent, { Name: 'LeftSinceParent', ParentId: rootId }, 'LeftSinceParent'), h.context({ organizations }));
+    expect(raced).toBe(true);
+    expect(await exists(parent)).toBe(false);
+    expect((await h.organizations.send(new ListParentsCommand({ ChildId: accountId }))).Parents![0].Id).toBe(rootId);
   });
 
   test('an OU made outside the stack stays, whatever the operation', async () => {
@@ -561,14 +584,44 @@ describe('the rollback of an adoption puts back what it changed', () => {
     expect((await describeAccount(id)).State).toBe('ACTIVE');
   });
 
-  test('an Update (the stack kept it) drops the record: no later rollback needs it', async () => {
+  test('an Update (the stack kept it) drops what no later rollback needs, and keeps which tag keys the app added; removed, the record goes', async () => {
     const id = await createMemberAccount(h, 'handmade-updated');
-    const props = { AccountName: 'declared-updated', Email: 'handmade-updated@example.com', Tags: [{ Key: 'team', Value: 'a' }] };
+    const ouId = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'UpdatedHome' }))).OrganizationalUnit!.Id!;
+    const props = { AccountName: 'declared-updated', Email: 'handmade-updated@example.com', ParentId: ouId, Tags: [{ Key: 'team', Value: 'a' }] };
     await runCreate(h, createEvent(ResourceType.ACCOUNT, props, 'Updated'));
-    expect(await tagsOf(h.organizations, id)).toHaveProperty([ADOPTED]);
-    const next = { ...props, Tags: [{ Key: 'team', Value: 'b' }] };
+    expect(readAdoptionRecord(new Map(Object.entries(await tagsOf(h.organizations, id))))).toMatchObject({ parentId: rootId, tags: { team: null } });
+    const next = { ...props, Tags: [{ Key: 'team', Value: 'b' }, { Key: 'env', Value: 'dev' }] };
     await account.onUpdate(updateEvent(ResourceType.ACCOUNT, id, next, props, 'Updated'), h.context());
-    expect(await tagsOf(h.organizations, id)).toEqual({ team: 'b' });
+    const tags = await tagsOf(h.organizations, id);
+    expect(readAdoptionRecord(new Map(Object.entries(tags)))).toEqual({
+      tags: { team: null, env: null }, adopter: expect.any(String), claimant: ownerId('Updated'), standing: true,
+    });
+    expect(Object.keys(tags).sort()).toEqual([ADOPTED, 'env', 'team']);
+    // A later rollback restores nothing from it, and a removal drops it and leaves the tags.
+    await setStack(h, 'UPDATE_ROLLBACK_IN_PROGRESS');
+    await account.onDelete(deleteEvent(ResourceType.ACCOUNT, id, next, 'Updated'), h.context());
+    expect(await tagsOf(h.organizations, id)).toEqual({ team: 'b', env: 'dev' });
+    expect(await parentOf(id)).toBe(ouId);
+  });
+
+  test('an adopted OU updated with a new tag, then declared by a renamed construct without it: the tag goes, and the rollback puts it back', async () => {
+    const T = ResourceType.ORGANIZATIONAL_UNIT;
+    const ou = handlers[T];
+    const ouId = (await h.organizations.send(new CreateOrganizationalUnitCommand({ ParentId: rootId, Name: 'UpdatedThenRenamed', Tags: [{ Key: 'hand', Value: 'h' }] })))
+      .OrganizationalUnit!.Id!;
+    const v1 = { Name: 'UpdatedThenRenamed', ParentId: rootId, Tags: [{ Key: 'team', Value: 'x' }] };
+    await ou.onCreate(createEvent(T, v1, 'Before'), h.context());
+    const v2 = { ...v1, Tags: [{ Key: 'team', Value: 'x' }, { Key: 'owner', Value: 'me' }] };
+    await ou.onUpdate(updateEvent(T, ouId, v2, v1, 'Before'), h.context());
+    // The construct renamed, declaring only team: what the app added and no longer declares goes; the hand's tag stays.
+    await setStack(h, 'UPDATE_IN_PROGRESS', ['Before']);
+    await ou.onCreate(createEvent(T, v1, 'After'), h.context());
+    const taken = await tagsOf(h.organizations, ouId);
+    expect({ team: taken.team, owner: taken.owner, hand: taken.hand }).toEqual({ team: 'x', owner: undefined, hand: 'h' });
+    await setStack(h, 'UPDATE_ROLLBACK_IN_PROGRESS', ['Before']);
+    await ou.onDelete(deleteEvent(T, ouId, v1, 'After'), h.context());
+    const back = await tagsOf(h.organizations, ouId);
+    expect({ team: back.team, owner: back.owner, hand: back.hand }).toEqual({ team: 'x', owner: 'me', hand: 'h' });
   });
 
   test('an OU made outside the stack, adopted with tags: the rollback restores its tags and never deletes it', async () => {
