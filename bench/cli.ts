@@ -174,7 +174,8 @@ function deployFigures(add: (section: string, name: string, value: number, shown
   add(section, 'simulated s / quota lower bound', ratio, `${fmt(first.simulatedSeconds, 1)} / ${fmt(bound, 1)} (${fmt(ratio, 2)}x)`, '<= 1.1x', ratio <= 1.1);
   const perAccount = first.totalCalls / shape.accounts;
   add(section, 'API calls per account (all included)', perAccount, `${fmt(perAccount, 1)} (${fmt(first.totalCalls)} calls)`, '<= 12', perAccount <= 12);
-  add(section, 'throttled calls', first.throttled, fmt(first.throttled));
+  const throttledBy = Object.entries(first.throttledByOperation ?? {}).sort((a, b) => b[1] - a[1]);
+  add(section, 'throttled calls', first.throttled, `${fmt(first.throttled)}${throttledBy.length ? ` (${throttledBy.map(([operation, count]) => `${operation} ${count}`).join(', ')})` : ''}`);
   const top = Object.entries(first.calls).sort((a, b) => b[1] - a[1]);
   add(section, 'calls by operation', top.length, top.map(([operation, count]) => `${operation} ${count}`).join(', '));
   add(section, 'most creations in flight / CreateAccount refused for the quota', first.maxCreationsInFlight,

@@ -34,6 +34,8 @@ export interface ScenarioFigures {
   readonly calls: Readonly<Record<string, number>>;
   readonly totalCalls: number;
   readonly throttled: number;
+  /** Throttled calls by operation (each was retried, and the retry is counted in `calls` too). */
+  readonly throttledByOperation: Readonly<Record<string, number>>;
   /** The most CreateAccount requests in progress at once. */
   readonly maxCreationsInFlight: number;
   /** CreateAccount calls refused because 5 creations were already in progress. */
@@ -135,6 +137,8 @@ export async function runScenario(shape: ScenarioShape, timeScale: number, workd
       }
     }
     const log = emulator.callLog.slice(0, firstCalls);
+    // For a closer look at who called what when: SCENARIO_CALL_LOG=file.json writes every call of the deploy.
+    if (process.env.SCENARIO_CALL_LOG) fs.writeFileSync(process.env.SCENARIO_CALL_LOG, JSON.stringify(log));
     const followUp = async (app: string): Promise<FollowUpFigures> => {
       const before = emulator.callLog.length;
       const run = await deploy({ endpoint: emulator.endpoint, app, codeCacheDir });
@@ -166,6 +170,7 @@ export async function runScenario(shape: ScenarioShape, timeScale: number, workd
       calls,
       totalCalls: log.length,
       throttled: log.filter(call => call.outcome === 'TooManyRequestsException').length,
+      throttledByOperation: byOperation(log.filter(call => call.outcome === 'TooManyRequestsException')),
       maxCreationsInFlight: maxOverlap(requests.map(request => [request.requestedAt, request.completedAt ?? request.dueAt])),
       refusedForQuota: log.filter(call => call.operation === 'CreateAccount' && call.reason === 'ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED').length,
       timeouts: events.filter(event => event.status.endsWith('_FAILED') && /stabilize|timed out|timeout/i.test(event.reason ?? '')).length,

@@ -10,9 +10,11 @@ import {
   CreateAccountState,
   CreateAccountStatus,
   DescribeCreateAccountStatusCommand,
+  ListAccountsCommand,
   ListCreateAccountStatusCommand,
+  MoveAccountCommand,
 } from '@aws-sdk/client-organizations';
-import { AccountSpec, attributes, describeAccount, ensureName, ensureParent, findAccountByEmail, parentOf, parseAccountProps, sameEmail, syncAccountTags } from './account-state';
+import { AccountSpec, attributes, describeAccount, ensureName, ensureParent, LIST_ACCOUNTS_MAX_RESULTS, parentOf, parseAccountProps, sameEmail, syncAccountTags } from './account-state';
 import { call, callAllPages } from './shared/call';
 import { now, realMs } from './shared/clock';
 import { isError, reasonOf, UserError } from './shared/errors';
@@ -130,9 +132,11 @@ function timeoutError(spec: AccountSpec, requestId: string | undefined): UserErr
  * CreateAccount. Repeating it any number of times creates at most one account. `me` is the
  * resource's owner identity (shared/ownership.ts), which CreateAccount puts on the account.
  */
-async function reconcileCreate(spec: AccountSpec, me: string, startedAt: number, ctx: HandlerContext, poll = false): Promise<CreateProgress> {
-  // Requests in progress first: one that completes while we look is then found by its email,
-  // whereas looking in the other order could miss it in both places and create a second account.
+async function reconcileCreate(spec: AccountSpec, me: string, startedAt: number, ctx: HandlerContext,
+  poll = false, fresh = false): Promise<CreateProgress> {
+  // Requests in progress first: one that completes while we look is then found by its email
+  // (unless the listing predates it: then the CreateAccount below fails with EMAIL_ALREADY_EXISTS,
+  // and the poll that sees it reconciles with a fresh listing).
   const running = await listCreateStatuses('IN_PROGRESS', ctx);
   const inProgress = running.find(s => s.AccountName === spec.accountName);
   if (inProgress?.Id) {
@@ -148,14 +152,19 @@ async function reconcileCreate(spec: AccountSpec, me: string, startedAt: number,
     return { kind: 'waiting' };
   }
 
-  const existing = await settleExisting(spec, me, startedAt, ctx);
+  const existing = await settleExisting(spec, me, startedAt, ctx, fresh);
   if (existing) return existing;
 
   // A request of ours that failed since this Create started: none can have, before its first step.
   const failed = poll ? (await listCreateStatuses('FAILED', ctx)).find(s => s.AccountName === spec.accountName
     && !RETRY_LATER_REASONS.includes(s.FailureReason ?? '')
     && s.RequestedTimestamp !== undefined && new Date(s.RequestedTimestamp).getTime() >= startedAt - CLOCK_SLACK_MS) : undefined;
-  if (failed?.Id) throw new UserError(createAccountFailureMessage(failed.FailureReason, spec, failed.Id));
+  if (failed?.Id) {
+    // Reported only when no member has the email now: the listing trusted above may predate it.
+    const found = fresh ? undefined : await settleExisting(spec, me, startedAt, ctx, true);
+    if (found) return found;
+    throw new UserError(createAccountFailureMessage(failed.FailureReason, spec, failed.Id));
+  }
 
   if (overdue(spec, startedAt)) throw timeoutError(spec, undefined);
   // A CreateAccount sent now would be refused and spend the operation's throttle token for nothing.
@@ -167,13 +176,81 @@ async function reconcileCreate(spec: AccountSpec, me: string, startedAt: number,
 }
 
 /**
+ * The organization's accounts as this execution environment last listed them. Emails are unique
+ * across AWS: CreateAccount for an email that already belongs to a member fails
+ * (EMAIL_ALREADY_EXISTS) and creates nothing, and that failure reconciles with a fresh listing
+ * (pollCreate). So a listing gone stale can only cost a member that joined since it was taken one
+ * failed request before it is adopted, never a second account; the first step of a Create may
+ * trust it for "absent". Reused, a listing costs a fraction of a call per Create instead of one
+ * call per 20 accounts of the organization, which would make calls per account grow with its size.
+ */
+interface AccountsListing {
+  /** When it was taken (epoch ms on the handlers' clock). */
+  readonly takenAt: number;
+  /** Lower-cased email -> account. */
+  readonly byEmail: ReadonlyMap<string, OrgAccount>;
+  /** ListAccounts calls it took. */
+  readonly pages: number;
+  /** Creates it has answered since. */
+  served: number;
+}
+
+/**
+ * A listing answers at most this many Creates per ListAccounts call it took, so that listings cost
+ * at most a quarter of a call per created account whatever the organization's size.
+ */
+const CREATES_PER_LISTING_PAGE = 4;
+
+/**
+ * Nor is a listing older than this reused (simulated ms): a member that joined since (invited, or
+ * created outside this stack) is then adopted at once, not after a failed CreateAccount.
+ */
+const LISTING_MAX_AGE_MS = 10 * 60_000;
+
+const listings = new WeakMap<object, AccountsListing>();
+
+async function listAccounts(ctx: HandlerContext): Promise<AccountsListing> {
+  let pages = 0;
+  const accounts = await callAllPages(ctx, 'organizations', token => {
+    pages++;
+    return new ListAccountsCommand({ NextToken: token, MaxResults: LIST_ACCOUNTS_MAX_RESULTS });
+  }, page => page.Accounts);
+  const listing = { takenAt: now(), byEmail: new Map(accounts.map(a => [(a.Email ?? '').toLowerCase(), a])), pages, served: 0 };
+  if (ctx.memory) listings.set(ctx.memory, listing);
+  return listing;
+}
+
+/**
+ * The member with this email, if any. Unless `fresh`, a listing this environment took recently
+ * may answer "none" (see {@link AccountsListing}); a member it names is read again with
+ * DescribeAccount, since its name, state or email may have changed since.
+ */
+async function accountWithEmail(email: string, ctx: HandlerContext, fresh: boolean): Promise<OrgAccount | undefined> {
+  const kept = fresh || !ctx.memory ? undefined : listings.get(ctx.memory);
+  const usable = kept && kept.served < kept.pages * CREATES_PER_LISTING_PAGE && now() - kept.takenAt <= realMs(LISTING_MAX_AGE_MS);
+  if (!usable) return (await listAccounts(ctx)).byEmail.get(email.toLowerCase());
+  kept.served++;
+  const listed = kept.byEmail.get(email.toLowerCase());
+  if (!listed?.Id) return undefined;
+  try {
+    const account = await describeAccount(listed.Id, ctx);
+    if (sameEmail(account.Email, email)) return account;
+  } catch (error) {
+    if (!isError(error, 'AccountNotFoundException')) throw error;
+  }
+  // It left the organization, or its email changed: look afresh.
+  return (await listAccounts(ctx)).byEmail.get(email.toLowerCase());
+}
+
+/**
  * The account of the organization with this email, if any: finished as ours when it carries this
  * resource's owner tag (its own CreateAccount, made by an interrupted attempt) or when a request of
  * the same name succeeded within the wait window; otherwise adopted (no owner) or taken over from
  * the resource that owns it (a renamed or moved construct).
  */
-async function settleExisting(spec: AccountSpec, me: string, startedAt: number, ctx: HandlerContext): Promise<CreateProgress | undefined> {
-  const existing = await findAccountByEmail(spec.email, ctx);
+async function settleExisting(spec: AccountSpec, me: string, startedAt: number, ctx: HandlerContext,
+  fresh: boolean): Promise<CreateProgress | undefined> {
+  const existing = await accountWithEmail(spec.email, ctx, fresh);
   if (!existing?.Id) return undefined;
   const state = existing.State ?? existing.Status;
   if (state === 'SUSPENDED' || state === 'PENDING_CLOSURE' || state === 'CLOSED') {
@@ -259,7 +336,7 @@ async function adopt(existing: OrgAccount, spec: AccountSpec, me: string, owner:
 }
 
 async function finishCreate(accountId: string, spec: AccountSpec, me: string, ctx: HandlerContext,
-  current?: ReadonlyMap<string, string>, described?: OrgAccount): Promise<CreateProgress> {
+  current?: ReadonlyMap<string, string>, described?: OrgAccount, justCreated = false): Promise<CreateProgress> {
   // Made by an earlier operation of this resource and claimed again: what this one changes is
   // recorded first, for its rollback to put back (shared/adoption.ts).
   let plan: ClaimPlan | undefined;
@@ -273,7 +350,7 @@ async function finishCreate(accountId: string, spec: AccountSpec, me: string, ct
     plan = { ...plan, record: [], stale: [] };
   }
   // New accounts land in the root.
-  const parentId = await ensureParent(accountId, spec.parentId, ctx);
+  const parentId = justCreated ? await placeCreated(accountId, spec, ctx) : await ensureParent(accountId, spec.parentId, ctx);
   // CreateAccount carried the tags; this only adds what a request made without them lacks. The
   // account is this resource's only when it carries its owner tag (the request was its own).
   const claim = await syncAccountTags(accountId, [], spec, me, ctx, { current: plan ? undefined : current, plan });
@@ -284,6 +361,36 @@ async function finishCreate(accountId: string, spec: AccountSpec, me: string, ct
   if (claim === 'reclaimed') await ensureName(await describeAccount(accountId, ctx), spec, ctx);
   // What the poll described is still true unless the account was renamed since (moves and tags are not in it).
   return { kind: 'done', accountId, data: await attributes(accountId, parentId, ctx, claim === 'reclaimed' ? undefined : described) };
+}
+
+/** The organization's root, as this execution environment learnt it (HandlerContext.memory). */
+const roots = new WeakMap<object, string>();
+
+/**
+ * Puts an account a request just created under the declared parent. CreateAccount puts it in the
+ * root: knowing the root, this environment moves it from there without ListParents (the first
+ * account it places tells it the root). The move fails if the account is elsewhere (a retry of this
+ * step moved it already), or if the parent is not there: ensureParent then looks, and explains.
+ */
+async function placeCreated(accountId: string, spec: AccountSpec, ctx: HandlerContext): Promise<string | undefined> {
+  if (!ctx.memory) return ensureParent(accountId, spec.parentId, ctx);
+  let from = roots.get(ctx.memory);
+  if (!from) {
+    from = await parentOf(accountId, ctx);
+    if (from?.startsWith('r-')) roots.set(ctx.memory, from);
+    if (!spec.parentId || from === spec.parentId) return from;
+  } else if (!spec.parentId || spec.parentId === from) {
+    // Nothing to move unless a retry of this step moved it: ensureParent reads where it is.
+    return ensureParent(accountId, spec.parentId, ctx);
+  }
+  try {
+    await call(ctx, 'organizations', new MoveAccountCommand({ AccountId: accountId, SourceParentId: from, DestinationParentId: spec.parentId }));
+    return spec.parentId;
+  } catch (error) {
+    if (!isError(error, 'AccountNotFoundException', 'SourceParentNotFoundException', 'DuplicateAccountException',
+      'DestinationParentNotFoundException', 'InvalidInputException')) throw error;
+    return ensureParent(accountId, spec.parentId, ctx);
+  }
 }
 
 /** One poll of a Create whose state is in `data`. */
@@ -303,18 +410,19 @@ async function pollCreate(spec: AccountSpec, me: string, data: Record<string, st
       return { kind: 'waiting', requestId };
     }
     if (status?.State === 'FAILED') {
-      if (RETRY_LATER_REASONS.includes(status.FailureReason ?? '')) {
-        // Nothing was created: a later request can succeed, so this is waiting, not failure.
-        ctx.log('CreateAccount request failed for now, will submit again', { requestId, reason: status.FailureReason });
-      } else if (status.FailureReason !== 'EMAIL_ALREADY_EXISTS') {
-        throw new UserError(createAccountFailureMessage(status.FailureReason, spec, requestId));
+      if (status.FailureReason === 'EMAIL_ALREADY_EXISTS') {
+        // An attempt racing with this one may hold the email (a request still in progress, or its
+        // account), or a member the listing this Create trusted did not have yet: reconciling with a
+        // fresh listing converges on it, and reports the failure otherwise.
+        return reconcileCreate(spec, me, startedAt, ctx, true, true);
       }
-      // EMAIL_ALREADY_EXISTS: an attempt racing with this one may hold the email (a request still in
-      // progress, or its account): reconciling converges on it, and reports the failure otherwise.
+      if (!RETRY_LATER_REASONS.includes(status.FailureReason ?? '')) throw new UserError(createAccountFailureMessage(status.FailureReason, spec, requestId));
+      // Nothing was created: a later request can succeed, so this is waiting, not failure.
+      ctx.log('CreateAccount request failed for now, will submit again', { requestId, reason: status.FailureReason });
     }
     if (status?.State === 'SUCCEEDED' && status.AccountId) {
       const account = await describeAccount(status.AccountId, ctx);
-      if (sameEmail(account.Email, spec.email)) return finishCreate(status.AccountId, spec, me, ctx, undefined, account);
+      if (sameEmail(account.Email, spec.email)) return finishCreate(status.AccountId, spec, me, ctx, undefined, account, true);
       // The request resumed by name belonged to another account of the same name: look again.
       ctx.log('resumed request created another account; reconciling', { requestId, accountId: status.AccountId });
     }

@@ -74,8 +74,12 @@ export function parseAccountProps(props: Properties): AccountSpec {
 
 export const sameEmail = (a: string | undefined, b: string) => (a ?? '').toLowerCase() === b.toLowerCase();
 
+/** The most accounts one ListAccounts call returns (the API's maximum): fewer pages per listing. */
+export const LIST_ACCOUNTS_MAX_RESULTS = 20;
+
 export async function findAccountByEmail(email: string, ctx: HandlerContext): Promise<OrgAccount | undefined> {
-  const accounts = await callAllPages(ctx, 'organizations', token => new ListAccountsCommand({ NextToken: token }), page => page.Accounts);
+  const accounts = await callAllPages(ctx, 'organizations', token => new ListAccountsCommand({ NextToken: token, MaxResults: LIST_ACCOUNTS_MAX_RESULTS }),
+    page => page.Accounts);
   return accounts.find(a => sameEmail(a.Email, email));
 }
 

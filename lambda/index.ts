@@ -36,6 +36,8 @@ interface LambdaContextLike {
 }
 
 let clients: ReturnType<typeof createClients> | undefined;
+/** What this execution environment remembers between invocations (HandlerContext.memory). */
+const memory = {};
 
 function contextFor(event: OnEventRequest, lambdaContext: LambdaContextLike | undefined, phase: string): HandlerContext {
   clients ??= createClients();
@@ -48,7 +50,7 @@ function contextFor(event: OnEventRequest, lambdaContext: LambdaContextLike | un
     physicalResourceId: 'PhysicalResourceId' in event ? event.PhysicalResourceId : undefined,
     requestId: event.RequestId,
   });
-  return { ...clients, requestId: event.RequestId, deadline: now() + realMs(remaining - SAFETY_MARGIN_MS), log };
+  return { ...clients, memory, requestId: event.RequestId, deadline: now() + realMs(remaining - SAFETY_MARGIN_MS), log };
 }
 
 function handlerFor(resourceType: string): ResourceHandler {

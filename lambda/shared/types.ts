@@ -70,6 +70,12 @@ export interface HandlerContext {
   readonly requestId?: string;
   /** Epoch milliseconds by which this invocation must have answered (retries stop before it). */
   readonly deadline: number;
+  /**
+   * An object that lives as long as the execution environment (index.ts makes one per container):
+   * what a handler remembers between invocations is keyed by it. A context without it (one a test
+   * builds) remembers nothing.
+   */
+  readonly memory?: object;
   readonly log: Logger;
 }
 
