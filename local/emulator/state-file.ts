@@ -282,6 +282,12 @@ function organization(input: unknown, path: string, accounts: Json): void {
   array(org.closures, `${path}.closures`, number);
   array(org.invitations, `${path}.invitations`, number);
   optional(org.enableAllFeaturesHandshakeId, `${path}.enableAllFeaturesHandshakeId`, string);
+  // Added later: files without it load (no resource policy).
+  optional(org.resourcePolicy, `${path}.resourcePolicy`, (value, p) => {
+    const policy = object(value, p);
+    string(policy.id, `${p}.id`, /^rp-[0-9a-zA-Z_]{4,128}$/);
+    string(policy.content, `${p}.content`);
+  });
 }
 
 /** Checks that `data` is a complete state of this version, every entry included; throws naming the first bad field. */

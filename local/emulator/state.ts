@@ -113,6 +113,8 @@ export interface OrganizationRecord {
   invitations: number[];
   /** The "enable all features" handshake in progress. */
   enableAllFeaturesHandshakeId?: string;
+  /** The resource-based delegation policy, if one was put. */
+  resourcePolicy?: { readonly id: string; content: string };
 }
 
 export interface HandshakeParty {
@@ -207,6 +209,10 @@ export class Ids {
 
   policyId(): string {
     return `p-${characters(this.state.seed, 'policy', this.next(), 8, LOWER_ALNUM)}`;
+  }
+
+  resourcePolicyId(): string {
+    return `rp-${characters(this.state.seed, 'resource-policy', this.next(), 8, LOWER_ALNUM)}`;
   }
 
   handshakeId(): string {

@@ -15,7 +15,7 @@ export const PATTERNS = {
   childId: /^(?:\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/,
   policyId: /^p-[0-9a-zA-Z_]{8,128}$/,
   targetId: /^(?:r-[0-9a-z]{4,32}|\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/,
-  taggableId: /^(?:r-[0-9a-z]{4,32}|\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|p-[0-9a-zA-Z_]{8,128})$/,
+  taggableId: /^(?:r-[0-9a-z]{4,32}|\d{12}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|p-[0-9a-zA-Z_]{8,128}|rp-[0-9a-zA-Z_]{4,128})$/,
   handshakeId: /^h-[0-9a-z]{8,32}$/,
   createAccountRequestId: /^car-[a-z0-9]{8,32}$/,
   email: /^[^\s@]+@[^\s@]+\.[^\s@]+$/,

@@ -8,7 +8,7 @@ import {
   ConstraintViolationException,
   CreateOrganizationalUnitCommand,
   DescribeOrganizationCommand,
-  DescribeResourcePolicyCommand,
+  ListInboundResponsibilityTransfersCommand,
   DetachPolicyCommand,
   DuplicateOrganizationalUnitException,
   ListAccountsCommand,
@@ -78,9 +78,9 @@ describe('AWS JSON 1.1', () => {
   });
 
   test('an operation the emulator does not implement is refused by name through the SDK too', async () => {
-    const error = await expectError(f.org.send(new DescribeResourcePolicyCommand({})), 'UnknownOperationException');
+    const error = await expectError(f.org.send(new ListInboundResponsibilityTransfersCommand({ Type: 'BILLING' })), 'UnknownOperationException');
     expect(error).toBeInstanceOf(OrganizationsServiceException);
-    expect(error.message).toContain('DescribeResourcePolicy');
+    expect(error.message).toContain('ListInboundResponsibilityTransfers');
   });
 
   test('a body that is not JSON is a SerializationException, and a request that is no API call a 404', async () => {

@@ -7,6 +7,7 @@ import { handshakeOperations } from './handshakes';
 import { organizationOperations } from './organization';
 import { ouOperations } from './ous';
 import { policyOperations } from './policies';
+import { resourcePolicyOperations } from './resource-policy';
 import { tagOperations } from './tags';
 
 /** AWS Organizations (JSON 1.1, `X-Amz-Target: AWSOrganizationsV20161128.<name>`). */
@@ -17,6 +18,7 @@ export const ORGANIZATIONS_OPERATIONS: Operations = {
   ...policyOperations,
   ...handshakeOperations,
   ...delegatedAdminOperations,
+  ...resourcePolicyOperations,
   ...tagOperations,
 };
 

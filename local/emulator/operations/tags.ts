@@ -36,13 +36,13 @@ export function applyTags(ctx: Context, org: OrganizationRecord, resourceId: str
   if (current.length > 0) org.tags[resourceId] = current;
 }
 
-/** The resource `resourceId` must be a root, OU, member account or policy of the organization; AWS managed policies take no tags. */
+/** The resource `resourceId` must be a root, OU, member account, policy or the resource policy of the organization; AWS managed policies take no tags. */
 function taggable(ctx: Context, resourceId: string, write: boolean): OrganizationRecord {
   const org = organizationOf(ctx);
   const policy = org.policies[resourceId];
   if (write && policy?.awsManaged) invalidInput('IMMUTABLE_POLICY', `${resourceId} is an AWS managed policy, which cannot be tagged.`);
-  if (!policy && !findTarget(ctx.state, resourceId)) {
-    fail('TargetNotFoundException', `We can't find a root, OU, account, or policy with the id ${resourceId}.`);
+  if (!policy && !findTarget(ctx.state, resourceId) && org.resourcePolicy?.id !== resourceId) {
+    fail('TargetNotFoundException', `We can't find a root, OU, account, policy or resource policy with the id ${resourceId}.`);
   }
   return org;
 }
