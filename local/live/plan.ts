@@ -267,7 +267,22 @@ export async function plan(clients: LiveClients, options: PlanOptions): Promise<
 
     // The private copy: the organization and the stacks, in an emulator of this process only.
     const stateFile = path.join(work, 'state.json');
-    fs.writeFileSync(stateFile, JSON.stringify({ ...snapshot.state, stacks: documents }));
+    // What the API shows without its time, dated in the copy's time.
+    const now = Date.now();
+    const live = snapshot.state.organization;
+    const organization = live && {
+      ...live,
+      // The accounts still closing count as closed within the 30-day window (as the plan reports them).
+      closures: live.closures.map(() => now),
+      root: {
+        ...live.root,
+        // A type PENDING_ENABLE or PENDING_DISABLE ends its change at once, as it does within seconds in AWS
+        // (undated, it would never end in the copy, and the deploy would be planned to time out).
+        policyTypes: Object.fromEntries(Object.entries(live.root.policyTypes)
+          .map(([type, entry]) => [type, entry && entry.status !== 'ENABLED' ? { ...entry, dueAt: now } : entry])),
+      },
+    };
+    fs.writeFileSync(stateFile, JSON.stringify({ ...snapshot.state, ...(organization ? { organization } : {}), stacks: documents }));
     rehearsal = await Emulator.start({
       stateFile,
       relaxed: true,

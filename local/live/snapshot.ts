@@ -2,8 +2,8 @@
  * `snapshot`: the whole live organization, read with read-only calls, as an emulator state file.
  * An emulator started on the file answers the read calls as the organization did: the same ids,
  * names, emails, states, timestamps, tags, policy contents, attachments (in attach order),
- * enabled policy types, trusted access, delegated administrators and list orders (each list's
- * order is kept as the emulator's sequence numbers). What the API does not show (when an account
+ * enabled policy types, trusted access, delegated administrators, the resource-based delegation
+ * policy and list orders (each list's order is kept as the emulator's sequence numbers). What the API does not show (when an account
  * was created, when a policy changed, pending closures' due dates) is derived from what it shows,
  * deterministically, so that snapshot → emulator → snapshot gives the same file.
  */
@@ -14,6 +14,8 @@ import {
   DelegatedService,
   DescribeOrganizationCommand,
   DescribePolicyCommand,
+  DescribeResourcePolicyCommand,
+  DescribeResourcePolicyCommandOutput,
   EnabledServicePrincipal,
   Handshake,
   ListAccountsCommand,
@@ -246,8 +248,19 @@ export async function takeSnapshot(clients: LiveClients, options: SnapshotOption
   });
   const policySeq = new Map(summaries.map(s => [s.Id!, next()]));
 
-  // Tags of the root, every OU, every account and every customer managed policy.
-  const taggable = [root.Id!, ...ous.map(o => o.ou.Id!), ...accounts.map(a => a.Id!), ...summaries.filter(s => !s.AwsManaged).map(s => s.Id!)];
+  // The resource-based delegation policy, if the organization has one.
+  let resourcePolicy: { id: string; content: string } | undefined;
+  try {
+    const described = await reader.send<DescribeResourcePolicyCommandOutput>(org, new DescribeResourcePolicyCommand({}));
+    const id = described.ResourcePolicy?.ResourcePolicySummary?.Id;
+    if (id) resourcePolicy = { id, content: described.ResourcePolicy?.Content ?? '' };
+  } catch (error) {
+    if ((error as Error).name !== 'ResourcePolicyNotFoundException') throw error;
+  }
+
+  // Tags of the root, every OU, every account, every customer managed policy and the resource policy.
+  const taggable = [root.Id!, ...ous.map(o => o.ou.Id!), ...accounts.map(a => a.Id!), ...summaries.filter(s => !s.AwsManaged).map(s => s.Id!),
+    ...resourcePolicy ? [resourcePolicy.id] : []];
   let tagged = 0;
   const tagLists = await mapLimit(taggable, limit, async id => {
     const tags = await reader.pages<Tag>(org, NextToken => new ListTagsForResourceCommand({ ResourceId: id, NextToken }), 'Tags');
@@ -375,6 +388,7 @@ export async function takeSnapshot(clients: LiveClients, options: SnapshotOption
       // Closures are not shown by the API: accounts closed in the last 30 days are those still closing.
       closures: Object.values(accountRecords).filter(a => a.state === 'PENDING_CLOSURE' || a.state === 'SUSPENDED').map(() => orgCreatedAt),
       invitations: [],
+      ...resourcePolicy ? { resourcePolicy } : {},
     },
     handshakes: handshakeRecords,
     stacks: {},

@@ -73,6 +73,8 @@ describe('snapshot of a seeded organization', () => {
     expect(Object.keys(org.services).sort()).toEqual(['account.amazonaws.com', 'config.amazonaws.com', 'guardduty.amazonaws.com']);
     expect(Object.values(state.handshakes).map(h => [h.action, h.state])).toEqual([['INVITE', 'OPEN']]);
     expect(Object.values(org.createAccountRequests).filter(r => r.state === 'FAILED').map(r => r.failureReason)).toEqual(['EMAIL_ALREADY_EXISTS']);
+    expect(JSON.parse(org.resourcePolicy!.content).Statement[0].Principal.AWS).toBe(`arn:aws:iam::${seeded.accounts.audit}:root`);
+    expect(org.tags[org.resourcePolicy!.id]).toEqual([{ Key: 'team', Value: 'security' }]);
   });
 
   test('an emulator started on it answers every read call as the source did', async () => {

@@ -14,6 +14,7 @@ import {
   InviteAccountToOrganizationCommand,
   ListRootsCommand,
   MoveAccountCommand,
+  PutResourcePolicyCommand,
   OrganizationsClient,
   RegisterDelegatedAdministratorCommand,
   TagResourceCommand,
@@ -112,6 +113,13 @@ export async function seedOrganization(emulator: Emulator, org: OrganizationsCli
   await org.send(new RegisterDelegatedAdministratorCommand({ AccountId: accounts.audit, ServicePrincipal: 'guardduty.amazonaws.com' }));
   await org.send(new RegisterDelegatedAdministratorCommand({ AccountId: accounts.audit, ServicePrincipal: 'config.amazonaws.com' }));
   await org.send(new RegisterDelegatedAdministratorCommand({ AccountId: accounts.logs, ServicePrincipal: 'config.amazonaws.com' }));
+  await org.send(new PutResourcePolicyCommand({
+    Content: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accounts.audit}:root` }, Action: 'organizations:Describe*', Resource: '*' }],
+    }),
+    Tags: [{ Key: 'team', Value: 'security' }],
+  }));
 
   const external = emulator.createExternalAccount('outsider@example.com', 'Outsider');
   await org.send(new InviteAccountToOrganizationCommand({ Target: { Id: external, Type: 'ACCOUNT' } }));
@@ -197,7 +205,10 @@ export async function readEverything(endpoint: string): Promise<Record<string, A
     await put(`DescribePolicy ${id}`, ask(client, 'DescribePolicy', { PolicyId: id }));
     await put(`ListTargetsForPolicy ${id}`, askAll(client, 'ListTargetsForPolicy', { PolicyId: id }, 'Targets'));
   }
-  for (const id of [rootId, ...ouIds, ...accountIds, ...policyIds]) {
+  await put('DescribeResourcePolicy', ask(client, 'DescribeResourcePolicy', {}));
+  const described = answers.DescribeResourcePolicy;
+  const resourcePolicy = described.ok ? [(described.body as any).ResourcePolicy.ResourcePolicySummary.Id as string] : [];
+  for (const id of [rootId, ...ouIds, ...accountIds, ...policyIds, ...resourcePolicy]) {
     await put(`ListTagsForResource ${id}`, askAll(client, 'ListTagsForResource', { ResourceId: id }, 'Tags'));
   }
   await put('ListAWSServiceAccessForOrganization', askAll(client, 'ListAWSServiceAccessForOrganization', {}, 'EnabledServicePrincipals'));
