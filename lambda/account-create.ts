@@ -10,11 +10,10 @@ import {
   CreateAccountState,
   CreateAccountStatus,
   DescribeCreateAccountStatusCommand,
-  ListAccountsCommand,
   ListCreateAccountStatusCommand,
   MoveAccountCommand,
 } from '@aws-sdk/client-organizations';
-import { AccountSpec, attributes, describeAccount, ensureName, ensureParent, LIST_ACCOUNTS_MAX_RESULTS, parentOf, parseAccountProps, sameEmail, syncAccountTags } from './account-state';
+import { AccountSpec, attributes, describeAccount, ensureName, ensureParent, listOrganizationAccounts, parentOf, parseAccountProps, sameEmail, syncAccountTags } from './account-state';
 import { call, callAllPages } from './shared/call';
 import { now, realMs } from './shared/clock';
 import { isError, reasonOf, UserError } from './shared/errors';
@@ -210,11 +209,7 @@ const LISTING_MAX_AGE_MS = 10 * 60_000;
 const listings = new WeakMap<object, AccountsListing>();
 
 async function listAccounts(ctx: HandlerContext): Promise<AccountsListing> {
-  let pages = 0;
-  const accounts = await callAllPages(ctx, 'organizations', token => {
-    pages++;
-    return new ListAccountsCommand({ NextToken: token, MaxResults: LIST_ACCOUNTS_MAX_RESULTS });
-  }, page => page.Accounts);
+  const { accounts, pages } = await listOrganizationAccounts(ctx);
   const listing = { takenAt: now(), byEmail: new Map(accounts.map(a => [(a.Email ?? '').toLowerCase(), a])), pages, served: 0 };
   if (ctx.memory) listings.set(ctx.memory, listing);
   return listing;

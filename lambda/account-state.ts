@@ -77,10 +77,18 @@ export const sameEmail = (a: string | undefined, b: string) => (a ?? '').toLower
 /** The most accounts one ListAccounts call returns (the API's maximum): fewer pages per listing. */
 export const LIST_ACCOUNTS_MAX_RESULTS = 20;
 
+/** Every account of the organization, and the ListAccounts calls that took. */
+export async function listOrganizationAccounts(ctx: HandlerContext): Promise<{ readonly accounts: OrgAccount[]; readonly pages: number }> {
+  let pages = 0;
+  const accounts = await callAllPages(ctx, 'organizations', token => {
+    pages++;
+    return new ListAccountsCommand({ NextToken: token, MaxResults: LIST_ACCOUNTS_MAX_RESULTS });
+  }, page => page.Accounts);
+  return { accounts, pages };
+}
+
 export async function findAccountByEmail(email: string, ctx: HandlerContext): Promise<OrgAccount | undefined> {
-  const accounts = await callAllPages(ctx, 'organizations', token => new ListAccountsCommand({ NextToken: token, MaxResults: LIST_ACCOUNTS_MAX_RESULTS }),
-    page => page.Accounts);
-  return accounts.find(a => sameEmail(a.Email, email));
+  return (await listOrganizationAccounts(ctx)).accounts.find(a => sameEmail(a.Email, email));
 }
 
 export async function describeAccount(accountId: string, ctx: HandlerContext): Promise<OrgAccount> {
