@@ -187,9 +187,13 @@ async function planThenDeploy(app: string, live = emulator, extra: Partial<Param
 beforeAll(async () => {
   if (!fs.existsSync(path.join(HANDLER_ASSET_PATH, 'index.js'))) throw new Error(`${HANDLER_ASSET_PATH}/index.js is missing: run 'npx projen bundle' first`);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-plan-'));
-  // A closed account stays SUSPENDED here: its 90 days would pass in 8 s at this time scale, and its
-  // leaving the organization during a plan on a loaded machine would look like a change the plan made.
-  emulator = await Emulator.start({ timeScale: 0.001, relaxed: true, quotas: { maxAccounts: 50, permanentClosureSeconds: 100 * 365 * 86_400 } });
+  // A closed account stays PENDING_CLOSURE here: its minute to SUSPENDED and its 90 days would pass in
+  // 60 ms and 8 s at this time scale, and a step taken during a plan on a loaded machine would look
+  // like a change the plan made.
+  const forever = 100 * 365 * 86_400;
+  emulator = await Emulator.start({
+    timeScale: 0.001, relaxed: true, accountClosureSeconds: forever, quotas: { maxAccounts: 50, permanentClosureSeconds: forever },
+  });
   process.env.AWS_ACCESS_KEY_ID = 'AKIDEMULATOR';
   process.env.AWS_SECRET_ACCESS_KEY = 'emulator';
   process.env.AWS_REGION = 'us-east-1';
