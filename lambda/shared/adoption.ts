@@ -81,6 +81,26 @@ export function adoptionRecord(me: string, current: ReadonlyMap<string, string>,
   return { ...defined, tags, adopter: adopterOf(me), claimant: me, ...request ? { request } : {} };
 }
 
+/**
+ * A claim recorded over the record of an earlier claim of the same resource still pending: the
+ * earlier values from before win (they are older), and what only the later claim changes is added,
+ * so that a rollback puts back the state from before both.
+ */
+export function mergedRecord(earlier: AdoptionRecord, later: AdoptionRecord): AdoptionRecord {
+  const attached = [...new Set([...later.attached ?? [], ...earlier.attached ?? []])];
+  const kept = (field: 'parentId' | 'name' | 'content' | 'description') => earlier[field] ?? later[field];
+  const merged: AdoptionRecord = {
+    ...later,
+    parentId: kept('parentId'),
+    name: kept('name'),
+    content: kept('content'),
+    description: kept('description'),
+    attached: attached.length > 0 ? attached : undefined,
+    tags: { ...later.tags, ...earlier.tags },
+  };
+  return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined)) as unknown as AdoptionRecord;
+}
+
 const FIELDS = {
   parentId: 'p', name: 'n', content: 'c', description: 'd', attached: 'x', targets: 'k', tags: 't', adopter: 'a', claimant: 'o', request: 'q', standing: 's',
 } as const;

@@ -26,7 +26,18 @@
  * as it was, and a later removal, once the operation succeeded, destroys it as declared.
  */
 import { createHash } from 'crypto';
-import { AdoptionChanges, AdoptionRecord, adopterOf, adoptionRecord, adoptionTags, readAdoptionRecord, recordKeys, restoredTags, staleRecordKeys } from './adoption';
+import {
+  AdoptionChanges,
+  AdoptionRecord,
+  adopterOf,
+  adoptionRecord,
+  adoptionTags,
+  mergedRecord,
+  readAdoptionRecord,
+  recordKeys,
+  restoredTags,
+  staleRecordKeys,
+} from './adoption';
 import { now as clockNow } from './clock';
 import { resourceGone, stackOperation, StackOperation } from './cloudformation';
 import { isError, reasonOf, UserError } from './errors';
@@ -292,13 +303,27 @@ async function settleAdoption(owned: Owned, event: ResourceEvent, tags: Readonly
 /**
  * Whether a Create's claim of the thing tagged `current` records what it changes: an adoption, a
  * takeover, and a claim again of what an earlier operation of this resource made (its rollback
- * must leave that as it was); not this request's own making, nor a claim already pending (a retry).
+ * must leave that as it was); not this request's own making, nor a claim already pending (a retry),
+ * unless an earlier request left it pending (see {@link pendingFromEarlierRequest}).
  */
 export function claimRecorded(current: ReadonlyMap<string, string>, me: string, ctx: Pick<HandlerContext, 'requestId'>): boolean {
   const ownership = ownershipIn(current, OwnershipTags.resource());
   if (ownership.owner !== me) return true;
   const marker = parseCreatedMarker(ownership.previous);
-  return !previousOwner(ownership) && !(marker && ctx.requestId !== undefined && marker.requestId === ctx.requestId);
+  if (marker) return !(ctx.requestId !== undefined && marker.requestId === ctx.requestId);
+  return !previousOwner(ownership) || pendingFromEarlierRequest(current, me, ctx) !== undefined;
+}
+
+/**
+ * The record of a claim by this resource still pending from an earlier request: its operation
+ * rolled back and the undo that ran last kept the record (an undo keeps it for a late Create that
+ * may still be running). Such a claim is no retry of this one: this request records what it
+ * changes, over the earlier values from before.
+ */
+function pendingFromEarlierRequest(current: ReadonlyMap<string, string>, me: string, ctx: Pick<HandlerContext, 'requestId'>): AdoptionRecord | undefined {
+  const record = readAdoptionRecord(current);
+  const earlier = record && !record.standing && record.adopter === adopterOf(me) && record.request !== undefined && record.request !== ctx.requestId;
+  return earlier ? record : undefined;
 }
 
 /** What a Create writes before it changes a thing it found: the record of its claim, and the user tags a takeover removes. */
@@ -328,7 +353,9 @@ export function planClaim(resourceId: string, current: ReadonlyMap<string, strin
   if (!owner && previous && previous.adopter !== adopterOf(me)) {
     removed.push(...Object.entries(previous.tags).filter(([k, before]) => before === null && current.has(k) && !declaredKeys.has(k)).map(([k]) => k));
   }
-  const record = adoptionTags(resourceId, current, adoptionRecord(me, current, declared, changes, removed, ctx.requestId), ctx, declared);
+  const claimed = adoptionRecord(me, current, declared, changes, removed, ctx.requestId);
+  const earlier = owner === me ? pendingFromEarlierRequest(current, me, ctx) : undefined;
+  const record = adoptionTags(resourceId, current, earlier ? mergedRecord(earlier, claimed) : claimed, ctx, declared);
   return { record, stale: staleRecordKeys(current, record), removed };
 }
 

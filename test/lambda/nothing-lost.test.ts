@@ -44,6 +44,7 @@ afterEach(async () => {
 
 afterAll(async () => h?.stop());
 
+const ADOPTED = 'cdk-organizations:adopted';
 const describeAccount = async (id: string) => (await h.organizations.send(new DescribeAccountCommand({ AccountId: id }))).Account!;
 
 test('Account Management\'s internal errors are retried like Organizations\' (PutAccountName, InternalServerException)', async () => {
@@ -132,6 +133,31 @@ test('a claim again that CloudFormation cancelled stays pending through the roll
   await account.onDelete(deleteEvent(ResourceType.ACCOUNT, id, props, 'Removable'), h.context());
   expect((await describeAccount(id)).State).toBe('ACTIVE');
   expect((await h.organizations.send(new ListParentsCommand({ ChildId: id }))).Parents![0].Id).toBe(rootId);
+});
+
+test('a claim again left pending by an earlier failed deployment does not keep the next one from recording what it changes: its rollback removes the tags it added', async () => {
+  const v1 = accountProps('Pending Twice', { Tags: [{ Key: 'team', Value: 'a' }] });
+  const id = (await runCreate(h, createEvent(ResourceType.ACCOUNT, v1, 'PendingTwice'))).PhysicalResourceId;
+  // The next deployment renames it and fails; the undo that runs last keeps the claim pending (as a
+  // failed Create's own undo does, through the Delete of its request id).
+  const v2 = { ...v1, AccountName: 'Pending Twice Renamed' };
+  await setStack(h, 'UPDATE_IN_PROGRESS');
+  await runCreate(h, createEvent(ResourceType.ACCOUNT, v2, 'PendingTwice'));
+  await setStack(h, 'UPDATE_ROLLBACK_IN_PROGRESS');
+  await account.onDelete(deleteEvent(ResourceType.ACCOUNT, 'test-PendingTwice-0A1B2C3D4E5F', v2, 'PendingTwice'), h.context());
+  expect((await describeAccount(id)).Name).toBe('Pending Twice');
+  expect(await tagsOf(h.organizations, id)).toMatchObject({ 'cdk-organizations:previous-owner': ownerId('PendingTwice'), [ADOPTED]: expect.any(String) });
+  // A third deployment declares new tags and a new name, and fails too: its rollback puts back what it found.
+  const v3 = { ...v1, AccountName: 'Pending Thrice', Tags: [{ Key: 'team', Value: 'a' }, { Key: 'env', Value: 'dev' }] };
+  await setStack(h, 'UPDATE_IN_PROGRESS');
+  await runCreate(h, createEvent(ResourceType.ACCOUNT, v3, 'PendingTwice'));
+  expect(await tagsOf(h.organizations, id)).toMatchObject({ env: 'dev' });
+  await setStack(h, 'UPDATE_ROLLBACK_IN_PROGRESS');
+  await account.onDelete(deleteEvent(ResourceType.ACCOUNT, id, v3, 'PendingTwice'), h.context());
+  const tags = await tagsOf(h.organizations, id);
+  expect({ team: tags.team, env: tags.env, owner: tags['cdk-organizations:owner'] }).toEqual({ team: 'a', env: undefined, owner: ownerId('PendingTwice') });
+  expect((await describeAccount(id)).Name).toBe('Pending Twice');
+  expect((await describeAccount(id)).State).toBe('ACTIVE');
 });
 
 describe('a Create CloudFormation stopped waiting for', () => {
@@ -440,7 +466,6 @@ test('an Update of a deployment that goes on is not undone', async () => {
 });
 
 describe('the rollback of an adoption puts back what it changed', () => {
-  const ADOPTED = 'cdk-organizations:adopted';
   const OWNER = 'cdk-organizations:owner';
   const PREVIOUS = 'cdk-organizations:previous-owner';
   // A name other than the one the account was created with: a request of the same name would count as this resource's own.
