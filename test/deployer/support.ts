@@ -57,17 +57,25 @@ export class Workspace {
     return outdir;
   }
 
+  /**
+   * The fixture handler's log entries so far. A handler may be appending one while this reads:
+   * only lines that end with a newline are whole.
+   */
+  private entries(): any[] {
+    if (!fs.existsSync(this.logFile)) return [];
+    const lines = fs.readFileSync(this.logFile, 'utf-8').split('\n');
+    lines.pop();
+    return lines.filter(Boolean).map(line => JSON.parse(line));
+  }
+
   /** What the fixture handler received, in order. */
   requests(): LoggedRequest[] {
-    if (!fs.existsSync(this.logFile)) return [];
-    return fs.readFileSync(this.logFile, 'utf-8').split('\n').filter(Boolean).map(line => JSON.parse(line))
-      .filter((entry: { phase: string }) => entry.phase === 'onEvent' || entry.phase === 'isComplete');
+    return this.entries().filter((entry: { phase: string }) => entry.phase === 'onEvent' || entry.phase === 'isComplete');
   }
 
   /** Whether each `WaitFor` saw what it waited for, by logical id. */
   waits(): Record<string, boolean> {
-    if (!fs.existsSync(this.logFile)) return {};
-    const entries = fs.readFileSync(this.logFile, 'utf-8').split('\n').filter(Boolean).map(line => JSON.parse(line));
+    const entries = this.entries();
     return Object.fromEntries(entries.filter(e => e.phase === 'waited').map(e => [`${e.logicalId}:${e.requestType}`, e.seen]));
   }
 
