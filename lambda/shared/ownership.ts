@@ -346,8 +346,9 @@ export function planClaim(resourceId: string, current: ReadonlyMap<string, strin
   const { owner } = ownershipIn(current, OwnershipTags.resource());
   if (!claimRecorded(current, me, ctx)) return { record: [], stale: [], removed: [] };
   const declaredKeys = new Set(declared.map(t => t.Key));
-  // The previous owner's declaration is replaced whole: its tags that this one does not declare go.
-  const removed = owner && owner !== me ? [...current.keys()].filter(k => !isLibraryTagKey(k) && !declaredKeys.has(k)) : [];
+  // The previous owner's declaration (this resource's own, in an earlier operation, for a claim
+  // again) is replaced whole: its tags that this one does not declare go.
+  const removed = owner ? [...current.keys()].filter(k => !isLibraryTagKey(k) && !declaredKeys.has(k)) : [];
   // So are the tags another resource's adoption added (its record says which), when this one drops them.
   const previous = readAdoptionRecord(current);
   if (!owner && previous && previous.adopter !== adopterOf(me)) {

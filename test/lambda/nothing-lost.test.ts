@@ -160,6 +160,20 @@ test('a claim again left pending by an earlier failed deployment does not keep t
   expect((await describeAccount(id)).State).toBe('ACTIVE');
 });
 
+test('an account kept by a failed deployment and declared again with other tags gets exactly those (a takeover from itself); the rollback puts the old ones back', async () => {
+  const v1 = accountProps('Retagged Again', { Tags: [{ Key: 'cost-center', Value: 'y' }] });
+  const id = (await runCreate(h, createEvent(ResourceType.ACCOUNT, v1, 'RetaggedAgain'))).PhysicalResourceId;
+  const v2 = { ...v1, Tags: [{ Key: 'owner', Value: 'x' }] };
+  await setStack(h, 'UPDATE_IN_PROGRESS');
+  await runCreate(h, createEvent(ResourceType.ACCOUNT, v2, 'RetaggedAgain'));
+  const claimed = await tagsOf(h.organizations, id);
+  expect({ owner: claimed.owner, costCenter: claimed['cost-center'] }).toEqual({ owner: 'x', costCenter: undefined });
+  await setStack(h, 'UPDATE_ROLLBACK_IN_PROGRESS');
+  await account.onDelete(deleteEvent(ResourceType.ACCOUNT, id, v2, 'RetaggedAgain'), h.context());
+  const back = await tagsOf(h.organizations, id);
+  expect({ owner: back.owner, costCenter: back['cost-center'] }).toEqual({ owner: undefined, costCenter: 'y' });
+});
+
 describe('a Create CloudFormation stopped waiting for', () => {
   const T = ResourceType.ORGANIZATIONAL_UNIT;
   const ou = handlers[T];
