@@ -166,12 +166,16 @@ export async function createMemberAccount(h: Pick<Harness, 'organizations'>, nam
   throw new Error('account creation never finished');
 }
 
-/** A client that runs `before` once, just before the first `name` command goes to the emulator: a real race, no mock. */
-export function raceBefore(client: OrganizationsClient, name: string, before: () => Promise<unknown>): OrganizationsClient {
+/**
+ * A client that runs `before` once, just before the first `name` command (whose input `when`
+ * accepts) goes to the emulator: a real race, no mock.
+ */
+export function raceBefore(client: OrganizationsClient, name: string, before: () => Promise<unknown>,
+  when: (input: any) => boolean = () => true): OrganizationsClient {
   let done = false;
   return {
-    send: async (command: { constructor: { name: string } }) => {
-      if (!done && command.constructor.name === name) {
+    send: async (command: { constructor: { name: string }; input?: unknown }) => {
+      if (!done && command.constructor.name === name && when(command.input)) {
         done = true;
         await before();
       }

@@ -276,15 +276,10 @@ describe('a Create CloudFormation stopped waiting for', () => {
     await setStack(h, 'ROLLBACK_IN_PROGRESS', ['GoneChildParent'], started);
     // The child goes just before its tags are read, after the parent listed it.
     let raced = false;
-    const organizations = {
-      send: async (command: any) => {
-        if (!raced && command.constructor.name === 'ListTagsForResourceCommand' && command.input.ResourceId === child) {
-          raced = true;
-          await h.organizations.send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: child }));
-        }
-        return h.organizations.send(command);
-      },
-    } as unknown as typeof h.organizations;
+    const organizations = raceBefore(h.organizations, 'ListTagsForResourceCommand', async () => {
+      raced = true;
+      await h.organizations.send(new DeleteOrganizationalUnitCommand({ OrganizationalUnitId: child }));
+    }, input => input.ResourceId === child);
     await ou.onDelete(deleteEvent(T, parent, { Name: 'GoneChildParent', ParentId: rootId }, 'GoneChildParent'), h.context({ organizations }));
     expect(raced).toBe(true);
     expect([await exists(child), await exists(parent)]).toEqual([false, false]);
@@ -297,15 +292,10 @@ describe('a Create CloudFormation stopped waiting for', () => {
     await h.organizations.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: rootId, DestinationParentId: parent }));
     await setStack(h, 'ROLLBACK_IN_PROGRESS', ['LeftSinceParent'], started);
     let raced = false;
-    const organizations = {
-      send: async (command: any) => {
-        if (!raced && command.constructor.name === 'ListTagsForResourceCommand' && command.input.ResourceId === accountId) {
-          raced = true;
-          await h.organizations.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: parent, DestinationParentId: rootId }));
-        }
-        return h.organizations.send(command);
-      },
-    } as unknown as typeof h.organizations;
+    const organizations = raceBefore(h.organizations, 'ListTagsForResourceCommand', async () => {
+      raced = true;
+      await h.organizations.send(new MoveAccountCommand({ AccountId: accountId, SourceParentId: parent, DestinationParentId: rootId }));
+    }, input => input.ResourceId === accountId);
     await ou.onDelete(deleteEvent(T, parent, { Name: 'LeftSinceParent', ParentId: rootId }, 'LeftSinceParent'), h.context({ organizations }));
     expect(raced).toBe(true);
     expect(await exists(parent)).toBe(false);
